@@ -1,0 +1,198 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+)
+
+func TestOpenAppliesMigrationsOnceAndKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "svc.db")
+	migs := os.DirFS("testdata/migrations")
+
+	db, err := Open(ctx, "sqlite:"+path, migs)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO items (id, qty, note) VALUES ('a', 3, 'x')`); err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	if v, err := SchemaVersion(ctx, db); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, path, migs) // plain path, second open: nothing re-applied
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	var qty int
+	if err := db.QueryRowContext(ctx, `SELECT qty FROM items WHERE id = 'a'`).Scan(&qty); err != nil || qty != 3 {
+		t.Fatalf("after reopen qty = %d, %v; want 3", qty, err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("schema_migrations rows = %d, %v; want 2", n, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var sync int
+	if err := db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+		t.Errorf("synchronous = %d, %v; want 2 (FULL)", sync, err)
+	}
+}
+
+func TestFailedMigrationLeavesNothingHalfDone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "svc.db")
+	migs := fstest.MapFS{
+		"0001_ok.sql":     {Data: []byte(`CREATE TABLE a (id INTEGER PRIMARY KEY);`)},
+		"0002_broken.sql": {Data: []byte(`CREATE TABLE b (id INTEGER PRIMARY KEY); INSERT INTO nowhere VALUES (1);`)},
+	}
+	_, err := Open(ctx, path, migs)
+	if err == nil || !strings.Contains(err.Error(), "0002_broken.sql") {
+		t.Fatalf("Open error = %v, want one naming 0002_broken.sql", err)
+	}
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := SchemaVersion(ctx, db); v != 1 {
+		t.Errorf("schema version = %d, want 1", v)
+	}
+	var n int
+	_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'`).Scan(&n)
+	if n != 0 {
+		t.Error("table b of the failed migration exists")
+	}
+}
+
+func TestLoadMigrationsRejectsBadNames(t *testing.T) {
+	tests := map[string]fstest.MapFS{
+		"no number":    {"init.sql": {Data: []byte("")}},
+		"not sql":      {"0001_init.txt": {Data: []byte("")}},
+		"zero":         {"0000_init.sql": {Data: []byte("")}},
+		"same version": {"0001_a.sql": {Data: []byte("")}, "1_b.sql": {Data: []byte("")}},
+	}
+	for name, fsys := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := LoadMigrations(fsys); err == nil {
+				t.Error("LoadMigrations succeeded, want error")
+			}
+		})
+	}
+}
+
+func TestMigrateRefusesDowngrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "svc.db")
+	db, err := Open(ctx, path, os.DirFS("testdata/migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	old := fstest.MapFS{"0001_items.sql": {Data: []byte("CREATE TABLE items (id TEXT);")}}
+	if _, err := Open(ctx, path, old); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open with older migrations = %v, want downgrade error", err)
+	}
+}
+
+func TestOpenRejectsUnsupportedDSN(t *testing.T) {
+	for _, dsn := range []string{"", "postgres://u:secret@db/x", "sqlite:"} {
+		_, err := Open(context.Background(), dsn, nil)
+		if !errors.Is(err, ErrUnsupportedDSN) {
+			t.Errorf("Open(%q) = %v, want ErrUnsupportedDSN", dsn, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error leaks the password: %v", dsn, err)
+		}
+	}
+}
+
+// Two handles on one file stand in for two replicas of a service: their
+// read-then-write transactions must serialise, not fail with SQLITE_BUSY.
+func TestConcurrentReadModifyWriteFromTwoHandles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "svc.db")
+	migs := os.DirFS("testdata/migrations")
+	a, err := Open(ctx, path, migs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path, migs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.ExecContext(ctx, `INSERT INTO items (id, qty) VALUES ('c', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	const perHandle = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*perHandle)
+	for _, db := range []*DB{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perHandle {
+				errs <- db.InTx(ctx, func(tx *sql.Tx) error {
+					var q int
+					if err := tx.QueryRowContext(ctx, `SELECT qty FROM items WHERE id = 'c'`).Scan(&q); err != nil {
+						return err
+					}
+					_, err := tx.ExecContext(ctx, `UPDATE items SET qty = ? WHERE id = 'c'`, q+1)
+					return err
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("transaction failed: %v", err)
+		}
+	}
+	var q int
+	if err := a.QueryRowContext(ctx, `SELECT qty FROM items WHERE id = 'c'`).Scan(&q); err != nil || q != 2*perHandle {
+		t.Fatalf("qty = %d, %v; want %d (lost update)", q, err, 2*perHandle)
+	}
+}
+
+func TestInTxRollsBackOnError(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "svc.db"), os.DirFS("testdata/migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	boom := errors.New("boom")
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, qty) VALUES ('x', 1)`); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want boom", err)
+	}
+	var n int
+	_ = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items`).Scan(&n)
+	if n != 0 {
+		t.Errorf("rolled-back insert is visible: %d rows", n)
+	}
+}

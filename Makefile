@@ -1,0 +1,62 @@
+# Bazaar's automation. `make help` lists the targets.
+# Every tool is pinned in tools/go.mod and run with `go tool`: nothing to
+# install by hand but Go itself.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO      ?= go
+TOOL    := $(GO) tool -modfile=tools/go.mod
+BUF     := $(TOOL) buf
+# Regression base for `buf breaking`: the previous commit of main.
+AGAINST ?= HEAD~1
+
+.PHONY: help run test test-short lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## start the whole shop (same as: go run ./cmd/bazaar up)
+	$(GO) run ./cmd/bazaar up
+
+test: lint ## everything CI runs: lint, generated-code check, API compatibility, the full test suite
+	$(MAKE) gen-check breaking
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short: ## fast loop: unit tests only, no race detector, no end-to-end processes
+	$(GO) test -short -count=1 ./...
+
+lint: fmt vet staticcheck proto-lint ## gofmt, go vet, staticcheck, buf lint
+
+fmt:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(TOOL) staticcheck ./...
+
+proto-lint:
+	$(BUF) lint
+
+gen: ## regenerate the Go code of the protobuf contracts
+	$(BUF) generate
+
+gen-check: ## fail if regenerating the protobuf code changes anything
+	$(BUF) generate
+	@if [ -n "$$(git status --porcelain -- api)" ]; then \
+		echo "generated code in api/ is stale; run 'make gen' and commit:"; git status --porcelain -- api; git diff --stat -- api; exit 1; fi
+
+breaking: ## fail if the contracts break callers of the previous commit (AGAINST=ref to change)
+	@if git rev-parse --verify --quiet "$(AGAINST)^{commit}" >/dev/null && \
+	    git cat-file -e "$(AGAINST):buf.yaml" 2>/dev/null; then \
+		$(BUF) breaking --against ".git#ref=$$(git rev-parse $(AGAINST))"; \
+		echo "buf breaking: no breaking change against $(AGAINST)"; \
+	else echo "buf breaking: $(AGAINST) has no contracts to compare with; skipped"; fi
+
+build: ## build every binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+
+clean: ## remove build output and the local shop's data
+	rm -rf bin .bazaar

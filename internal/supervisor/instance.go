@@ -1,0 +1,204 @@
+package supervisor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/registry"
+)
+
+// Instance is one running process of a service.
+type Instance struct {
+	// ID names the instance ("catalog-1").
+	ID string
+	// Service is the service's name.
+	Service string
+	// GRPCAddr, AdminAddr and HTTPAddr are where the instance listens.
+	GRPCAddr, AdminAddr, HTTPAddr string
+	// LogPath is the file its standard output and error go to.
+	LogPath string
+
+	cmd     *exec.Cmd
+	started time.Time
+	done    chan struct{}
+
+	mu      sync.Mutex
+	exitErr error
+	ready   bool
+	stop    bool
+}
+
+// startInstance starts the process of one instance with fresh ports.
+func startInstance(cfg Config, id string, spec Spec) (*Instance, error) {
+	grpcAddr, err := freeAddr(cfg.Host)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	adminAddr, err := freeAddr(cfg.Host)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	dataDir := filepath.Join(cfg.DataDir, spec.Name)
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("start %s: create data directory: %w", id, err)
+	}
+	logPath := filepath.Join(cfg.DataDir, "logs", id+".log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: open log: %w", id, err)
+	}
+	cmd := exec.Command(spec.Binary)
+	cmd.Env = append(os.Environ(),
+		"BAZAAR_INSTANCE="+id,
+		"BAZAAR_GRPC_ADDR="+grpcAddr,
+		"BAZAAR_ADMIN_ADDR="+adminAddr,
+		"BAZAAR_DATA="+dataDir,
+		"BAZAAR_REGISTRY="+RegistryPath(cfg.DataDir),
+	)
+	if spec.HTTPAddr != "" {
+		cmd.Env = append(cmd.Env, "BAZAAR_HTTP_ADDR="+spec.HTTPAddr)
+	}
+	cmd.Env = append(cmd.Env, spec.Env...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Own process group: a Ctrl-C in the terminal reaches the
+		// supervisor only, which then stops instances in order.
+		Setpgid: true,
+		// If the supervisor dies, so do its instances: no orphans.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	in := &Instance{
+		ID: id, Service: spec.Name,
+		GRPCAddr: grpcAddr, AdminAddr: adminAddr, HTTPAddr: spec.HTTPAddr,
+		LogPath: logPath,
+		cmd:     cmd,
+		started: time.Now(),
+		done:    make(chan struct{}),
+	}
+	go func() {
+		err := cmd.Wait()
+		_ = logFile.Close()
+		in.mu.Lock()
+		in.exitErr = err
+		in.mu.Unlock()
+		close(in.done)
+	}()
+	return in, nil
+}
+
+// freeAddr finds a free TCP port on host. The port is released before the
+// instance binds it; on loopback the window for another taker is tiny.
+func freeAddr(host string) (string, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("find a free port on %s: %w", host, err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", fmt.Errorf("find a free port on %s: %w", host, err)
+	}
+	return addr, nil
+}
+
+// PID is the instance's process id.
+func (in *Instance) PID() int { return in.cmd.Process.Pid }
+
+// Started is when the process was started.
+func (in *Instance) Started() time.Time { return in.started }
+
+// Done is closed when the process has exited.
+func (in *Instance) Done() <-chan struct{} { return in.done }
+
+// ExitErr is how the process ended (nil while it runs or after a clean exit).
+func (in *Instance) ExitErr() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.exitErr
+}
+
+// Ready reports whether the last readiness probe succeeded.
+func (in *Instance) Ready() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.ready
+}
+
+// setReady records a probe result and reports whether it changed.
+func (in *Instance) setReady(r bool) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	changed := in.ready != r
+	in.ready = r
+	return changed
+}
+
+func (in *Instance) markStopping() {
+	in.mu.Lock()
+	in.stop = true
+	in.mu.Unlock()
+}
+
+func (in *Instance) stopping() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.stop
+}
+
+// Record is the instance as the registry lists it.
+func (in *Instance) Record() registry.Instance {
+	return registry.Instance{
+		ID: in.ID, Service: in.Service,
+		GRPCAddr: in.GRPCAddr, AdminAddr: in.AdminAddr, HTTPAddr: in.HTTPAddr,
+		PID: in.PID(), Started: in.started,
+	}
+}
+
+func (in *Instance) signalTerm() error {
+	err := in.cmd.Process.Signal(syscall.SIGTERM)
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+func (in *Instance) kill() error {
+	err := in.cmd.Process.Kill()
+	if err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+// LogTail returns the last n lines of the instance's log, for error
+// messages.
+func (in *Instance) LogTail(n int) string {
+	b, err := os.ReadFile(in.LogPath)
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	var sb strings.Builder
+	for _, l := range lines {
+		sb.WriteString("    | ")
+		sb.Write(l)
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}

@@ -1,0 +1,214 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/registry"
+)
+
+// The test binary doubles as a fake service when BAZAAR_FAKE_SERVICE is
+// set: a real process with an admin port whose behaviour the test picks.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("BAZAAR_FAKE_SERVICE"); mode != "" {
+		os.Exit(fakeService(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeService(mode string) int {
+	if mode == "crash" {
+		fmt.Println("boom: cannot open database")
+		return 3
+	}
+	terms := make(chan os.Signal, 1)
+	signal.Notify(terms, syscall.SIGTERM)
+	var ready atomic.Bool
+	ready.Store(mode != "never-ready")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	// /toggle flips readiness, so a test can make a live instance unready.
+	mux.HandleFunc("/toggle", func(w http.ResponseWriter, _ *http.Request) { ready.Store(!ready.Load()) })
+	srv := &http.Server{Addr: os.Getenv("BAZAAR_ADMIN_ADDR"), Handler: mux, ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.ListenAndServe() }()
+	for range terms {
+		if mode != "ignore-term" {
+			return 0
+		}
+	}
+	return 0
+}
+
+func newTestSupervisor(t *testing.T) *Supervisor {
+	t.Helper()
+	s, err := New(Config{
+		DataDir:      t.TempDir(),
+		ReadyTimeout: 2 * time.Second,
+		StopTimeout:  500 * time.Millisecond,
+		ProbeEvery:   50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.StopAll() })
+	return s
+}
+
+func fakeSpec(t *testing.T, mode string) Spec {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Spec{Name: "fake", Binary: exe, Env: []string{"BAZAAR_FAKE_SERVICE=" + mode}}
+}
+
+func registered(t *testing.T, s *Supervisor) []registry.Instance {
+	t.Helper()
+	snap, err := registry.Read(s.RegistryPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Of("fake")
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func gone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+
+func TestStartPublishesAndStopAllRemoves(t *testing.T) {
+	s := newTestSupervisor(t)
+	a, err := s.Start(context.Background(), fakeSpec(t, "ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Start(context.Background(), fakeSpec(t, "ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != "fake-1" || b.ID != "fake-2" || a.GRPCAddr == b.GRPCAddr {
+		t.Fatalf("instances %s@%s and %s@%s: want fake-1, fake-2 on distinct ports", a.ID, a.GRPCAddr, b.ID, b.GRPCAddr)
+	}
+	reg := registered(t, s)
+	if len(reg) != 2 || reg[0].PID != a.PID() || reg[1].GRPCAddr != b.GRPCAddr {
+		t.Fatalf("registry = %+v, want both instances", reg)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir(), "fake")); err != nil {
+		t.Errorf("service data directory: %v", err)
+	}
+	if err := s.StopAll(); err != nil {
+		t.Fatalf("StopAll: %v", err)
+	}
+	if !gone(a.PID()) || !gone(b.PID()) {
+		t.Error("a process survived StopAll")
+	}
+	if reg := registered(t, s); len(reg) != 0 {
+		t.Errorf("registry after StopAll = %+v, want empty", reg)
+	}
+}
+
+func TestStartReportsFailures(t *testing.T) {
+	tests := []struct {
+		mode, want string
+	}{
+		{"crash", "boom: cannot open database"}, // the log tail explains the exit
+		{"never-ready", "not ready after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			s := newTestSupervisor(t)
+			_, err := s.Start(context.Background(), fakeSpec(t, tt.mode))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Start = %v, want error containing %q", err, tt.want)
+			}
+			if n := len(s.Instances()); n != 0 {
+				t.Errorf("failed instance is still supervised (%d instances)", n)
+			}
+			if reg := registered(t, s); len(reg) != 0 {
+				t.Errorf("failed instance is in the registry: %+v", reg)
+			}
+		})
+	}
+}
+
+func TestStopKillsAnInstanceThatWillNotDrain(t *testing.T) {
+	s := newTestSupervisor(t)
+	in, err := s.Start(context.Background(), fakeSpec(t, "ignore-term"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.StopAll(); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(in.PID()) {
+		t.Fatal("instance that ignores SIGTERM survived StopAll")
+	}
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("killed after %v, before the %v stop timeout", took, 500*time.Millisecond)
+	}
+}
+
+func TestRegistryFollowsReadinessAndExit(t *testing.T) {
+	s := newTestSupervisor(t)
+	in, err := s.Start(context.Background(), fakeSpec(t, "ok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toggle := func() {
+		resp, err := http.Get("http://" + in.AdminAddr + "/toggle")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	toggle() // now failing /readyz
+	eventually(t, "unready instance to leave the registry", func() bool { return len(registered(t, s)) == 0 })
+	toggle() // ready again
+	eventually(t, "instance to rejoin the registry", func() bool { return len(registered(t, s)) == 1 })
+
+	if err := syscall.Kill(in.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "dead instance to leave the registry", func() bool { return len(registered(t, s)) == 0 })
+	eventually(t, "dead instance to be forgotten", func() bool { return len(s.Instances()) == 0 })
+}
+
+func TestNewClearsAStaleRegistry(t *testing.T) {
+	dir := t.TempDir()
+	stale := registry.Snapshot{Instances: []registry.Instance{{ID: "fake-9", Service: "fake", GRPCAddr: "127.0.0.1:1"}}}
+	if err := registry.Write(RegistryPath(dir), stale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{DataDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := registry.Read(RegistryPath(dir))
+	if err != nil || len(snap.Instances) != 0 {
+		t.Fatalf("registry after New = %+v, %v; want empty", snap, err)
+	}
+}

@@ -1,0 +1,207 @@
+// Package daemon runs one Bazaar service as a long-lived process: the
+// settings every service shares, its telemetry, its gRPC, admin and
+// (optionally) public HTTP listeners, and a graceful stop when its context
+// ends (SIGTERM or Ctrl-C in the binary's main). A service's main declares
+// its own flags and wires its parts; everything else is here, written once.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/bazaar-shop/bazaar/platform/client"
+	"github.com/bazaar-shop/bazaar/platform/config"
+	"github.com/bazaar-shop/bazaar/platform/server"
+	"github.com/bazaar-shop/bazaar/platform/telemetry"
+)
+
+// Settings are the settings every service process has. Each comes from a
+// flag or its BAZAAR_ environment variable (see platform/config).
+type Settings struct {
+	// Service is the service's name; Version its build version.
+	Service, Version string
+	// Instance names this process among the service's replicas.
+	Instance string
+	// GRPCAddr, AdminAddr and HTTPAddr are the listen addresses; HTTPAddr
+	// only for services with a public HTTP listener.
+	GRPCAddr, AdminAddr, HTTPAddr string
+	// DataDir is the service's own data directory.
+	DataDir string
+	// Registry is the local registry file that resolves registry:///
+	// targets ("" outside local mode).
+	Registry string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// OTLPEndpoint receives spans when set (OTEL_EXPORTER_OTLP_ENDPOINT).
+	OTLPEndpoint string
+	// DrainDelay is how long the process keeps serving after it reports
+	// not ready, so callers move away before connections close.
+	DrainDelay time.Duration
+	// DrainTimeout bounds the wait for in-flight work when stopping.
+	DrainTimeout time.Duration
+	// CallTimeout is the default deadline of outgoing calls.
+	CallTimeout time.Duration
+}
+
+// Program describes the service a binary runs.
+type Program struct {
+	// Service is the service's name ("catalog").
+	Service string
+	// Version is the binary's version.
+	Version string
+	// PublicHTTP is true for services that serve a public HTTP listener.
+	PublicHTTP bool
+	// DefaultHTTPAddr is the public listener's default address.
+	DefaultHTTPAddr string
+}
+
+// Env is what a service's wiring gets: its settings, telemetry and server.
+type Env struct {
+	// Settings are the parsed common settings.
+	Settings Settings
+	// Logger is the service's structured logger.
+	Logger *slog.Logger
+	// Telemetry holds the tracer, metrics registry and logger.
+	Telemetry *telemetry.Telemetry
+	// Server is where the service registers its gRPC services and public
+	// HTTP handler.
+	Server *server.Server
+}
+
+// Service is a running service as the daemon manages it.
+type Service interface {
+	// Ready reports whether the service can take traffic (for /readyz).
+	Ready(ctx context.Context) error
+	// Close releases what the service holds, after the server stopped.
+	Close() error
+}
+
+// Wire builds a service from its environment and registers it on the
+// server.
+type Wire func(ctx context.Context, env *Env) (Service, error)
+
+// Run parses args and the environment (flags declares the service's own
+// flags), builds telemetry and the server, wires the service, and serves
+// until ctx ends; then it drains and stops. A bad setting fails before
+// anything starts, with a message naming it.
+func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string) (string, bool), flags func(*config.FlagSet), wire Wire) error {
+	s, err := parseSettings(prog, args, lookupEnv, flags)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.New(ctx, telemetry.Options{
+		Service: s.Service, Version: s.Version, Instance: s.Instance,
+		LogLevel: parseLevel(s.LogLevel), OTLPEndpoint: s.OTLPEndpoint,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			tel.Logger.Warn("telemetry shutdown", "err", err)
+		}
+	}()
+	srv, err := server.New(server.Config{
+		GRPCAddr: s.GRPCAddr, AdminAddr: s.AdminAddr, HTTPAddr: s.HTTPAddr,
+		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout,
+	}, tel)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Service, err)
+	}
+	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv}
+	svc, err := wire(ctx, env)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", s.Service, err)
+	}
+	srv.AddReadinessCheck(s.Service, svc.Ready)
+	tel.Logger.Info("starting", "grpc", s.GRPCAddr, "admin", s.AdminAddr, "http", s.HTTPAddr, "data", s.DataDir)
+	runErr := srv.Run(ctx)
+	closeErr := svc.Close()
+	tel.Logger.Info("stopped", "err", errors.Join(runErr, closeErr))
+	return errors.Join(runErr, closeErr)
+}
+
+func parseSettings(prog Program, args []string, lookupEnv func(string) (string, bool), flags func(*config.FlagSet)) (Settings, error) {
+	s := Settings{Service: prog.Service, Version: prog.Version}
+	fs := config.NewFlagSet(prog.Service)
+	host, _ := os.Hostname()
+	fs.StringVar(&s.Instance, "instance", prog.Service+"@"+host, "this instance's name among the service's replicas")
+	fs.AddrVar(&s.GRPCAddr, "grpc-addr", "127.0.0.1:0", "gRPC listen address")
+	fs.AddrVar(&s.AdminAddr, "admin-addr", "127.0.0.1:0", "admin HTTP listen address: /metrics /healthz /readyz /debug/pprof")
+	if prog.PublicHTTP {
+		fs.AddrVar(&s.HTTPAddr, "http-addr", prog.DefaultHTTPAddr, "public HTTP listen address")
+	}
+	fs.StringVar(&s.DataDir, "data", filepath.Join(".bazaar", prog.Service), "the service's data directory")
+	fs.StringVar(&s.Registry, "registry", "", "local registry file that resolves registry:/// targets")
+	fs.StringVar(&s.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	otlp, _ := lookupEnv("OTEL_EXPORTER_OTLP_ENDPOINT")
+	fs.StringVar(&s.OTLPEndpoint, "otlp-endpoint", otlp, "OTLP/gRPC collector for spans (default $OTEL_EXPORTER_OTLP_ENDPOINT; empty: no export)")
+	fs.DurationVar(&s.DrainDelay, "drain-delay", 500*time.Millisecond, "keep serving this long after reporting not ready, before closing connections")
+	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 10*time.Second, "longest wait for in-flight work when stopping")
+	fs.DurationVar(&s.CallTimeout, "call-timeout", 2*time.Second, "default deadline of outgoing calls")
+	fs.Check("log-level", func() bool { _, ok := levels()[strings.ToLower(s.LogLevel)]; return ok }, "must be debug, info, warn or error")
+	fs.Check("drain-delay", func() bool { return s.DrainDelay >= 0 }, "must not be negative")
+	fs.Check("drain-timeout", func() bool { return s.DrainTimeout > 0 }, "must be positive")
+	fs.Check("call-timeout", func() bool { return s.CallTimeout > 0 }, "must be positive")
+	if flags != nil {
+		flags(fs)
+	}
+	if err := fs.Parse(args, lookupEnv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage(os.Stderr)
+		}
+		return s, err
+	}
+	return s, nil
+}
+
+func levels() map[string]slog.Level {
+	return map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+}
+
+func parseLevel(s string) slog.Level { return levels()[strings.ToLower(s)] }
+
+// Dial connects to another service through its published API: target is
+// "registry:///name" (local mode), "dns:///host:port" or "host:port". svc
+// is the called service's descriptor, from which idempotent methods get
+// retries. The connection carries the service's telemetry.
+func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.ClientConn, error) {
+	conn, err := client.Dial(target, client.Options{
+		Registry:       e.Settings.Registry,
+		DefaultTimeout: e.Settings.CallTimeout,
+		Services:       []protoreflect.ServiceDescriptor{svc},
+	}, e.Telemetry.DialOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", target, err)
+	}
+	return conn, nil
+}
+
+// DataPath is the path of file inside the service's data directory.
+func (e *Env) DataPath(file string) string { return filepath.Join(e.Settings.DataDir, file) }
+
+// Main runs a service binary: it stops on SIGINT or SIGTERM (the caller's
+// ctx) and turns an error into exit status 1 with the message on stderr.
+// It returns the exit status for os.Exit.
+func Main(ctx context.Context, prog Program, flags func(*config.FlagSet), wire Wire) int {
+	err := Run(ctx, prog, os.Args[1:], os.LookupEnv, flags, wire)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog.Service, err)
+		return 1
+	}
+}

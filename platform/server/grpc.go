@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/telemetry"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+)
+
+// gRPC connection management. Clients' keepalive pings must be at least
+// keepaliveMinTime apart, or the server closes the connection.
+const (
+	connectionTimeout     = 5 * time.Second  // to finish the connection handshake
+	maxConnectionAge      = 5 * time.Minute  // then GOAWAY, so clients rebalance onto new replicas
+	maxConnectionAgeGrace = 30 * time.Second // for in-flight calls on an aged connection
+	maxConnectionIdle     = 15 * time.Minute // without calls, then GOAWAY
+	keepaliveTime         = time.Minute      // server ping after this much silence
+	keepaliveTimeout      = 20 * time.Second // to wait for the ping's answer
+	keepaliveMinTime      = 10 * time.Second // shortest client ping interval allowed
+)
+
+// grpcOptions are the telemetry, size-limit and connection options of the
+// gRPC server.
+func grpcOptions(cfg Config, tel *telemetry.Telemetry) []grpc.ServerOption {
+	return append(tel.ServerOptions(),
+		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
+		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
+		grpc.ConnectionTimeout(connectionTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle:     maxConnectionIdle,
+			MaxConnectionAge:      maxConnectionAge,
+			MaxConnectionAgeGrace: maxConnectionAgeGrace,
+			Time:                  keepaliveTime,
+			Timeout:               keepaliveTimeout,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             keepaliveMinTime,
+			PermitWithoutStream: true,
+		}),
+	)
+}
+
+// drainingHealth is the standard health service, except that Watch streams
+// end once the server starts closing connections. A watch never ends on its
+// own, so without this every client doing health checking would hold
+// GracefulStop open until DrainTimeout. Watchers have already been told
+// NOT_SERVING by then.
+type drainingHealth struct {
+	*health.Server
+	stopping <-chan struct{}
+}
+
+// Watch streams the serving status of a service until the client leaves or
+// the server stops.
+func (h drainingHealth) Watch(req *healthgrpc.HealthCheckRequest, stream healthgrpc.Health_WatchServer) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-h.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return h.Server.Watch(req, &watchStream{Health_WatchServer: stream, ctx: ctx})
+}
+
+// watchStream is a Watch stream whose context also ends when the server stops.
+type watchStream struct {
+	healthgrpc.Health_WatchServer
+	ctx context.Context
+}
+
+// Context returns the stream's context, cancelled when the server stops.
+func (w *watchStream) Context() context.Context {
+	return w.ctx
+}

@@ -129,8 +129,12 @@ func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string
 	tel.Logger.Info("starting", "grpc", s.GRPCAddr, "admin", s.AdminAddr, "http", s.HTTPAddr, "data", s.DataDir)
 	runErr := srv.Run(ctx)
 	closeErr := svc.Close()
-	tel.Logger.Info("stopped", "err", errors.Join(runErr, closeErr))
-	return errors.Join(runErr, closeErr)
+	err = errors.Join(runErr, closeErr)
+	tel.Logger.Info("stopped", "err", err)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Service, err)
+	}
+	return nil
 }
 
 func parseSettings(prog Program, args []string, lookupEnv func(string) (string, bool), flags func(*config.FlagSet)) (Settings, error) {
@@ -192,8 +196,9 @@ func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.Cli
 // DataPath is the path of file inside the service's data directory.
 func (e *Env) DataPath(file string) string { return filepath.Join(e.Settings.DataDir, file) }
 
-// Main runs a service binary: it stops on SIGINT or SIGTERM (the caller's
-// ctx) and turns an error into exit status 1 with the message on stderr.
+// Main runs a service binary: it stops when ctx ends (the caller ties ctx
+// to SIGINT and SIGTERM) and turns an error into exit status 1 with the
+// message, which names the service, on stderr.
 // It returns the exit status for os.Exit.
 func Main(ctx context.Context, prog Program, flags func(*config.FlagSet), wire Wire) int {
 	err := Run(ctx, prog, os.Args[1:], os.LookupEnv, flags, wire)
@@ -201,7 +206,7 @@ func Main(ctx context.Context, prog Program, flags func(*config.FlagSet), wire W
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "%s: %v\n", prog.Service, err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 }

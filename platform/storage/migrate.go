@@ -81,6 +81,16 @@ func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
 			continue
 		}
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			// Another process (a replica starting at the same time) may
+			// have applied it since we looked: transactions take the write
+			// lock when they begin, so this second look is authoritative.
+			var v sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+				return err
+			}
+			if int(v.Int64) >= m.Version {
+				return nil
+			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}

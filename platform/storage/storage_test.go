@@ -196,3 +196,31 @@ func TestInTxRollsBackOnError(t *testing.T) {
 		t.Errorf("rolled-back insert is visible: %d rows", n)
 	}
 }
+
+// Replicas starting together on a new file must not both apply a migration.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "svc.db")
+	migs := os.DirFS("testdata/migrations")
+	const n = 4
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := Open(ctx, path, migs)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open: %v", err)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bazaar-shop/bazaar/internal/build"
+	"github.com/bazaar-shop/bazaar/internal/supervisor"
+	"github.com/bazaar-shop/bazaar/platform/config"
+)
+
+// serviceSpec is one service `up` runs.
+type serviceSpec struct {
+	name string
+	edge bool // serves the public HTTP port
+}
+
+// services lists what `up` runs, in start order: a service starts after
+// the services it calls, so the shop is whole when the URL is printed.
+func services() []serviceSpec {
+	return []serviceSpec{
+		{name: "catalog"},
+		{name: "pricing"},
+		{name: "storefront", edge: true},
+	}
+}
+
+// upConfig is the settings of `bazaar up`.
+type upConfig struct {
+	data     string
+	host     string
+	port     int
+	bin      string
+	noBuild  bool
+	logLevel string
+	verbose  bool
+}
+
+func parseUp(args []string) (upConfig, error) {
+	var c upConfig
+	fs := config.NewFlagSet("bazaar up")
+	fs.StringVar(&c.data, "data", ".bazaar", "data directory: every service's data, logs, binaries and the registry")
+	fs.StringVar(&c.host, "host", "127.0.0.1", "address every service listens on")
+	fs.IntVar(&c.port, "port", 8080, "storefront HTTP port (0 picks a free one)")
+	fs.StringVar(&c.bin, "bin", "", "directory of prebuilt service binaries (default DATA/bin, built from source)")
+	fs.BoolVar(&c.noBuild, "no-build", false, "do not build: use the binaries already in -bin")
+	fs.StringVar(&c.logLevel, "log-level", "info", "services' log level: debug, info, warn, error")
+	fs.BoolVar(&c.verbose, "v", false, "print the supervisor's events")
+	fs.Check("port", func() bool { return c.port >= 0 && c.port <= 65535 }, "must be in 0..65535")
+	fs.Check("host", func() bool { return net.ParseIP(c.host) != nil }, "must be an IP address")
+	err := fs.Parse(args, os.LookupEnv)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage(os.Stdout)
+	}
+	return c, err
+}
+
+// runUp is `bazaar up`.
+func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseUp(args)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.data, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	unlock, err := lockDataDir(c.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	binDir, err := prepareBinaries(ctx, c, stdout)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if c.verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	sup, err := supervisor.New(supervisor.Config{DataDir: c.data, Host: c.host, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(stdout, "stopping…")
+		if err := sup.StopAll(); err != nil {
+			fmt.Fprintf(stderr, "bazaar up: stop: %v\n", err)
+		}
+		fmt.Fprintln(stdout, "stopped")
+	}()
+
+	start := time.Now()
+	httpAddr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	if c.port == 0 {
+		if httpAddr, err = freePort(c.host); err != nil {
+			return err
+		}
+	}
+	for _, s := range services() {
+		spec := supervisor.Spec{
+			Name:   s.name,
+			Binary: filepath.Join(binDir, s.name),
+			Env:    []string{"BAZAAR_LOG_LEVEL=" + c.logLevel},
+		}
+		if s.edge {
+			spec.HTTPAddr = httpAddr
+		}
+		inst, err := sup.Start(ctx, spec)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  %-12s %-14s pid %-7d grpc %s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr)
+	}
+	fmt.Fprintf(stdout, "ready in %.1fs; data in %s, logs in %s\n", time.Since(start).Seconds(), sup.DataDir(), filepath.Join(sup.DataDir(), "logs"))
+	fmt.Fprintf(stdout, "storefront: http://%s\n", httpAddr)
+	fmt.Fprintln(stdout, "press Ctrl-C to stop")
+	<-ctx.Done()
+	return nil
+}
+
+// prepareBinaries builds the service binaries (unless told not to) and
+// returns the directory that holds them.
+func prepareBinaries(ctx context.Context, c upConfig, stdout io.Writer) (string, error) {
+	binDir := c.bin
+	if binDir == "" {
+		binDir = filepath.Join(c.data, "bin")
+	}
+	names := make([]string, len(services()))
+	for i, s := range services() {
+		names[i] = s.name
+	}
+	if !c.noBuild {
+		root, err := build.FindModuleRoot(".")
+		if err != nil {
+			return "", fmt.Errorf("build services: %w (run from the repository, or pass -no-build -bin DIR)", err)
+		}
+		fmt.Fprintf(stdout, "building %d services…\n", len(names))
+		if err := build.Binaries(ctx, root, binDir, build.Version(ctx, root), names); err != nil {
+			return "", err
+		}
+	}
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(binDir, n)); err != nil {
+			return "", fmt.Errorf("service binary: %w", err)
+		}
+	}
+	return filepath.Abs(binDir)
+}
+
+// lockDataDir takes an exclusive lock on the data directory, so two `up`
+// never share one.
+func lockDataDir(dir string) (func(), error) {
+	path := filepath.Join(dir, "up.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("lock data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another 'bazaar up' (%v)", dir, err)
+	}
+	return func() { _ = f.Close() }, nil
+}
+
+func freePort(host string) (string, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

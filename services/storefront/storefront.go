@@ -1,0 +1,170 @@
+// Package storefront is the shop's edge: it serves the server-rendered HTML
+// pages, the public JSON API under /api/v1/ and product images, calling the
+// catalog and pricing services over gRPC.
+//
+// It degrades rather than fails: when pricing is down, prices are shown in
+// the base currency with a notice; when catalog is down, the last good copy
+// of each catalog answer it has seen is served (stale-while-error) with a
+// notice, and only a page it has never seen answers 503.
+package storefront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
+	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
+	"github.com/bazaar-shop/bazaar/platform/money"
+)
+
+// Defaults of Config's zero fields.
+const (
+	// DefaultBaseCurrency is the default of Config.BaseCurrency.
+	DefaultBaseCurrency = "USD"
+	// DefaultCatalogFreshFor is the default of Config.CatalogFreshFor.
+	DefaultCatalogFreshFor = 30 * time.Second
+	// DefaultStaleFor is the default of Config.StaleFor.
+	DefaultStaleFor = 24 * time.Hour
+	// DefaultCatalogTimeout is the default of Config.CatalogTimeout.
+	DefaultCatalogTimeout = 800 * time.Millisecond
+	// DefaultPricingTimeout is the default of Config.PricingTimeout.
+	DefaultPricingTimeout = 300 * time.Millisecond
+)
+
+// currenciesFreshFor is how long pricing's currency list is reused.
+const currenciesFreshFor = time.Minute
+
+// Config configures a Storefront. Zero fields take the defaults above.
+type Config struct {
+	// BaseCurrency is the ISO 4217 code catalog prices are kept in and
+	// shown in by default ("USD").
+	BaseCurrency string
+	// CatalogFreshFor is how long a catalog answer is reused without
+	// asking catalog again (default 30s).
+	CatalogFreshFor time.Duration
+	// StaleFor is how long the last good copy of a catalog answer (and of
+	// the currency list) is kept to be served while catalog (or pricing)
+	// is down (default 24h).
+	StaleFor time.Duration
+	// CatalogTimeout is the deadline of each catalog call (default 800ms).
+	CatalogTimeout time.Duration
+	// PricingTimeout is the deadline of each pricing call (default 300ms).
+	PricingTimeout time.Duration
+	// Now tells the time (default time.Now).
+	Now func() time.Time
+}
+
+// Deps are the services a Storefront calls.
+type Deps struct {
+	// Catalog serves products, categories and images. Required.
+	Catalog catalogv1.CatalogServiceClient
+	// Pricing serves currencies and conversions. Required.
+	Pricing pricingv1.PricingServiceClient
+	// Logger receives degradations and errors (default: discarded).
+	Logger *slog.Logger
+}
+
+// Storefront serves the shop's pages and public API. Create it with New.
+type Storefront struct {
+	cfg     Config
+	catalog *catalogCache
+	pricing *pricingCache
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	static  fs.FS
+	handler http.Handler
+}
+
+// New returns a Storefront, or an error naming the first bad setting.
+func New(cfg Config, deps Deps) (*Storefront, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Catalog == nil {
+		return nil, errors.New("storefront: Deps.Catalog is required")
+	}
+	if deps.Pricing == nil {
+		return nil, errors.New("storefront: Deps.Pricing is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	catalog, err := newCatalogCache(cfg, deps.Catalog, deps.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("storefront: catalog cache: %w", err)
+	}
+	pricing, err := newPricingCache(cfg, deps.Pricing, deps.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("storefront: pricing cache: %w", err)
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("storefront: templates: %w", err)
+	}
+	static, err := staticFiles()
+	if err != nil {
+		return nil, fmt.Errorf("storefront: static files: %w", err)
+	}
+	s := &Storefront{cfg: cfg, catalog: catalog, pricing: pricing, log: deps.Logger, pages: pages, static: static}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.BaseCurrency == "" {
+		c.BaseCurrency = DefaultBaseCurrency
+	}
+	if err := money.ValidateCode(c.BaseCurrency); err != nil {
+		return c, fmt.Errorf("storefront: BaseCurrency: %w", err)
+	}
+	durations := []struct {
+		name string
+		p    *time.Duration
+		def  time.Duration
+	}{
+		{"CatalogFreshFor", &c.CatalogFreshFor, DefaultCatalogFreshFor},
+		{"StaleFor", &c.StaleFor, DefaultStaleFor},
+		{"CatalogTimeout", &c.CatalogTimeout, DefaultCatalogTimeout},
+		{"PricingTimeout", &c.PricingTimeout, DefaultPricingTimeout},
+	}
+	for _, d := range durations {
+		if *d.p < 0 {
+			return c, fmt.Errorf("storefront: %s must not be negative, got %v", d.name, *d.p)
+		}
+		if *d.p == 0 {
+			*d.p = d.def
+		}
+	}
+	if c.StaleFor < c.CatalogFreshFor || c.StaleFor < currenciesFreshFor {
+		return c, fmt.Errorf("storefront: StaleFor (%v) must be at least CatalogFreshFor (%v) and %v",
+			c.StaleFor, c.CatalogFreshFor, currenciesFreshFor)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}
+
+// Handler returns the public HTTP handler: every page, the JSON API,
+// static assets, product images, /healthz and /readyz.
+func (s *Storefront) Handler() http.Handler {
+	return s.handler
+}
+
+// Ready reports whether the storefront can serve. It does not depend on
+// catalog or pricing being up (it degrades without them), so it fails only
+// when the Storefront was not built by New.
+func (s *Storefront) Ready(ctx context.Context) error {
+	if s == nil || s.handler == nil {
+		return errors.New("storefront: not initialised; use New")
+	}
+	return nil
+}

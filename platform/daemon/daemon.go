@@ -21,6 +21,7 @@ import (
 
 	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/config"
+	"github.com/bazaar-shop/bazaar/platform/events"
 	"github.com/bazaar-shop/bazaar/platform/server"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 )
@@ -51,6 +52,11 @@ type Settings struct {
 	DrainTimeout time.Duration
 	// CallTimeout is the default deadline of outgoing calls.
 	CallTimeout time.Duration
+	// NATSURL is the event bus (comma-separated URLs for a cluster).
+	NATSURL string
+	// StreamReplicas is the replica count of the event streams this
+	// service creates (1 locally, 3 on a NATS cluster).
+	StreamReplicas int
 }
 
 // Program describes the service a binary runs.
@@ -66,6 +72,7 @@ type Program struct {
 }
 
 // Env is what a service's wiring gets: its settings, telemetry and server.
+// Its methods are meant for the wiring, which runs on one goroutine.
 type Env struct {
 	// Settings are the parsed common settings.
 	Settings Settings
@@ -76,6 +83,8 @@ type Env struct {
 	// Server is where the service registers its gRPC services and public
 	// HTTP handler.
 	Server *server.Server
+
+	bus *events.Bus
 }
 
 // Service is a running service as the daemon manages it.
@@ -84,6 +93,14 @@ type Service interface {
 	Ready(ctx context.Context) error
 	// Close releases what the service holds, after the server stopped.
 	Close() error
+}
+
+// Background is implemented by services with work of their own besides
+// answering calls (event relays and consumers, sagas). The daemon runs it
+// once the service is wired, cancels its context when draining starts, and
+// waits for it to return before calling Close.
+type Background interface {
+	Background(ctx context.Context)
 }
 
 // Wire builds a service from its environment and registers it on the
@@ -127,8 +144,27 @@ func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string
 	}
 	srv.AddReadinessCheck(s.Service, svc.Ready)
 	tel.Logger.Info("starting", "grpc", s.GRPCAddr, "admin", s.AdminAddr, "http", s.HTTPAddr, "data", s.DataDir)
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		if bg, ok := svc.(Background); ok {
+			bg.Background(bgCtx)
+		}
+	}()
+	go func() {
+		// Background work stops when draining starts, so no new work is
+		// taken while in-flight calls finish.
+		<-ctx.Done()
+		stopBackground()
+	}()
 	runErr := srv.Run(ctx)
+	stopBackground()
+	<-bgDone
 	closeErr := svc.Close()
+	if env.bus != nil {
+		env.bus.Close()
+	}
 	err = errors.Join(runErr, closeErr)
 	tel.Logger.Info("stopped", "err", err)
 	if err != nil {
@@ -155,6 +191,9 @@ func parseSettings(prog Program, args []string, lookupEnv func(string) (string, 
 	fs.DurationVar(&s.DrainDelay, "drain-delay", 500*time.Millisecond, "keep serving this long after reporting not ready, before closing connections")
 	fs.DurationVar(&s.DrainTimeout, "drain-timeout", 10*time.Second, "longest wait for in-flight work when stopping")
 	fs.DurationVar(&s.CallTimeout, "call-timeout", 2*time.Second, "default deadline of outgoing calls")
+	fs.StringVar(&s.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS JetStream URL(s) of the event bus, comma-separated for a cluster")
+	fs.IntVar(&s.StreamReplicas, "stream-replicas", 1, "replicas of the event streams this service creates (3 on a NATS cluster)")
+	fs.Check("stream-replicas", func() bool { return s.StreamReplicas >= 1 && s.StreamReplicas <= 5 }, "must be in 1..5")
 	fs.Check("log-level", func() bool { _, ok := levels()[strings.ToLower(s.LogLevel)]; return ok }, "must be debug, info, warn or error")
 	fs.Check("drain-delay", func() bool { return s.DrainDelay >= 0 }, "must not be negative")
 	fs.Check("drain-timeout", func() bool { return s.DrainTimeout > 0 }, "must be positive")
@@ -191,6 +230,31 @@ func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.Cli
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
 	return conn, nil
+}
+
+// EventsTelemetry is the telemetry the events package uses.
+func (e *Env) EventsTelemetry() events.Telemetry {
+	return events.Telemetry{
+		Tracer: e.Telemetry.Tracer, Propagator: e.Telemetry.Propagator,
+		Registry: e.Telemetry.Registry, Logger: e.Logger,
+	}
+}
+
+// Bus connects to the event bus once (later calls return the same bus);
+// the daemon closes it after the service. It does not wait for NATS: a
+// service starts and serves while the bus is down.
+func (e *Env) Bus() (*events.Bus, error) {
+	if e.bus != nil {
+		return e.bus, nil
+	}
+	bus, err := events.Connect(e.Settings.NATSURL, events.BusOptions{
+		Name: e.Settings.Instance, Replicas: e.Settings.StreamReplicas, Telemetry: e.EventsTelemetry(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.bus = bus
+	return bus, nil
 }
 
 // DataPath is the path of file inside the service's data directory.

@@ -139,3 +139,46 @@ func TestRunReportsWiringErrorsWithTheServiceName(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// bgService has background work that must stop before Close.
+type bgService struct {
+	fakeService
+	started, stopped atomic.Bool
+	closedAfterStop  atomic.Bool
+}
+
+func (b *bgService) Background(ctx context.Context) {
+	b.started.Store(true)
+	<-ctx.Done()
+	b.stopped.Store(true)
+}
+
+func (b *bgService) Close() error {
+	b.closedAfterStop.Store(b.stopped.Load())
+	return nil
+}
+
+func TestRunStopsBackgroundWorkBeforeClose(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	svc := &bgService{}
+	svc.ready.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Program{Service: "svc"}, []string{"-drain-delay", "0s", "-data", t.TempDir()}, noEnv, nil,
+			func(context.Context, *Env) (Service, error) { return svc, nil })
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !svc.started.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("background work never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !svc.closedAfterStop.Load() {
+		t.Error("Close ran before the background work stopped")
+	}
+}

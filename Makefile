@@ -10,7 +10,7 @@ BUF     := $(TOOL) buf
 # Regression base for `buf breaking`: the previous commit of main.
 AGAINST ?= HEAD~1
 
-.PHONY: help run test test-short lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
+.PHONY: help deps run test test-short lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,9 +18,12 @@ help: ## list the targets
 run: ## start the whole shop (same as: go run ./cmd/bazaar up)
 	$(GO) run ./cmd/bazaar up
 
-test: lint ## everything CI runs: lint, generated-code check, API compatibility, the full test suite
+test: deps lint ## everything CI runs: lint, generated-code check, API compatibility, the full test suite
 	$(MAKE) gen-check breaking
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+deps: ## install what the tests need besides Go (Debian's chromium)
+	bash scripts/install-deps.sh
 
 test-short: ## fast loop: unit tests only, no race detector, no end-to-end processes
 	$(GO) test -short -count=1 ./...

@@ -34,6 +34,8 @@ func commands() []command {
 	return []command{
 		{"up", "build and start every service, print the storefront URL, run until interrupted", runUp},
 		{"status", "list the running instances (--json for machines)", runStatus},
+		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
+		{"verify", "check the order flow's invariants through the services' APIs", runVerify},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, version)
 			return err

@@ -25,12 +25,21 @@ type serviceSpec struct {
 	edge bool // serves the public HTTP port
 }
 
-// services lists what `up` runs, in start order: a service starts after
-// the services it calls, so the shop is whole when the URL is printed.
+// services lists the services `up` builds and runs, in start order: a
+// service starts after the services it calls, so the shop is whole when
+// the URL is printed. The event bus starts before all of them.
 func services() []serviceSpec {
 	return []serviceSpec{
 		{name: "catalog"},
 		{name: "pricing"},
+		{name: "inventory"},
+		{name: "payment"},
+		{name: "shipping"},
+		{name: "accounts"},
+		{name: "cart"},
+		{name: "orders"},
+		{name: "notifications"},
+		{name: "recommendations"},
 		{name: "storefront", edge: true},
 	}
 }
@@ -108,11 +117,16 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	natsURL, err := startBus(ctx, sup, c.host, stdout)
+	if err != nil {
+		return err
+	}
 	for _, s := range services() {
 		spec := supervisor.Spec{
-			Name:   s.name,
-			Binary: filepath.Join(binDir, s.name),
-			Env:    []string{"BAZAAR_LOG_LEVEL=" + c.logLevel},
+			Name:    s.name,
+			Binary:  filepath.Join(binDir, s.name),
+			Env:     []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL},
+			Restart: true,
 		}
 		if s.edge {
 			spec.HTTPAddr = httpAddr
@@ -121,13 +135,36 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "  %-12s %-14s pid %-7d grpc %s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr)
+		fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d grpc %s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr)
 	}
 	fmt.Fprintf(stdout, "ready in %.1fs; data in %s, logs in %s\n", time.Since(start).Seconds(), sup.DataDir(), filepath.Join(sup.DataDir(), "logs"))
 	fmt.Fprintf(stdout, "storefront: http://%s\n", httpAddr)
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// startBus starts the event bus, NATS JetStream, as its own process: this
+// very binary's `nats` command, on a fixed port so that a restarted bus is
+// where every service expects it. It returns the URL services connect to.
+func startBus(ctx context.Context, sup *supervisor.Supervisor, host string, stdout io.Writer) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("start nats: find this binary: %w", err)
+	}
+	addr, err := freePort(host)
+	if err != nil {
+		return "", err
+	}
+	inst, err := sup.Start(ctx, supervisor.Spec{
+		Name: "nats", Binary: self, Args: []string{"nats"}, GRPCAddr: addr, Restart: true,
+		Env: []string{"BAZAAR_NATS_ADDR=" + addr},
+	})
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d nats %s\n", "nats", inst.ID, inst.PID(), addr)
+	return "nats://" + addr, nil
 }
 
 // prepareBinaries builds the service binaries (unless told not to) and

@@ -202,10 +202,10 @@ func processGone(pid int) bool {
 }
 
 // TestUpRunsTheShopAsSeparateProcesses is the walking skeleton end to end:
-// `bazaar up` builds and starts catalog, pricing and storefront as three
-// processes; the storefront serves products in the chosen currency;
-// killing pricing or catalog degrades the shop instead of breaking it;
-// Ctrl-C leaves no process behind; a second `up` keeps the data.
+// `bazaar up` builds and starts every service as its own process; the
+// storefront serves products in the chosen currency; a hung pricing or
+// catalog degrades the shop instead of breaking it; a killed service is
+// restarted; Ctrl-C leaves no process behind; a second `up` keeps the data.
 func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes; runs in the full suite")
@@ -216,11 +216,13 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 	s := startShop(t, bin, data)
 	snap := s.registry()
 	pids := map[string]int{}
-	for _, svc := range []string{"catalog", "pricing", "storefront"} {
-		pids[svc] = instanceOf(t, snap, svc).PID
-	}
-	if pids["catalog"] == pids["pricing"] || pids["pricing"] == pids["storefront"] {
-		t.Fatalf("services share a process: %v", pids)
+	seen := map[int]string{}
+	for _, svc := range []string{"nats", "catalog", "pricing", "inventory", "payment", "shipping", "accounts", "cart", "orders", "notifications", "recommendations", "storefront"} {
+		pid := instanceOf(t, snap, svc).PID
+		if other, dup := seen[pid]; dup {
+			t.Fatalf("%s and %s share process %d", svc, other, pid)
+		}
+		pids[svc], seen[pid] = pid, svc
 	}
 
 	eur := s.products("currency=EUR")
@@ -250,31 +252,47 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 		t.Fatalf("home for a shopper who chose EUR shows no euro prices")
 	}
 
-	// kill -9 pricing: the home page answers 200, in dollars, with a notice.
-	if err := syscall.Kill(pids["pricing"], syscall.SIGKILL); err != nil {
+	// Pricing hangs (SIGSTOP): the home page still answers 200, in
+	// dollars, with a notice.
+	if err := syscall.Kill(pids["pricing"], syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "pricing to leave the registry", func() bool { return len(s.registry().Of("pricing")) == 0 })
 	code, body := s.get("/")
 	if code != http.StatusOK {
-		t.Fatalf("home with pricing dead = %d", code)
+		t.Fatalf("home with pricing hung = %d", code)
 	}
 	if !strings.Contains(body, "$") || !strings.Contains(strings.ToLower(body), "currency conversion is unavailable") {
-		t.Errorf("home with pricing dead lacks dollar prices or the notice:\n%.2000s", body)
+		t.Errorf("home with pricing hung lacks dollar prices or the notice:\n%.2000s", body)
 	}
 	degraded := s.products("currency=EUR")
 	if degraded.Notice == "" || degraded.Products[0].Price.CurrencyCode != "USD" {
-		t.Errorf("API with pricing dead: notice %q, currency %s; want a notice and USD", degraded.Notice, degraded.Products[0].Price.CurrencyCode)
+		t.Errorf("API with pricing hung: notice %q, currency %s; want a notice and USD", degraded.Notice, degraded.Products[0].Price.CurrencyCode)
 	}
-
-	// kill -9 catalog: the storefront serves its last good copy.
-	if err := syscall.Kill(pids["catalog"], syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(pids["pricing"], syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "catalog to leave the registry", func() bool { return len(s.registry().Of("catalog")) == 0 })
-	if code, body := s.get("/"); code != http.StatusOK || !strings.Contains(body, html.EscapeString(eur.Products[0].Name)) {
-		t.Errorf("home with catalog dead = %d, want 200 with the last good copy", code)
+
+	// Catalog hangs: the storefront serves its last good copy.
+	if err := syscall.Kill(pids["catalog"], syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
 	}
+	if code, body := s.get("/"); code != http.StatusOK || !strings.Contains(body, html.EscapeString(eur.Products[0].Name)) {
+		t.Errorf("home with catalog hung = %d, want 200 with the last good copy", code)
+	}
+	if err := syscall.Kill(pids["catalog"], syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+
+	// kill -9 pricing: the supervisor restarts it and euro prices return.
+	if err := syscall.Kill(pids["pricing"], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "pricing to be restarted", func() bool {
+		ins := s.registry().Of("pricing")
+		return len(ins) == 1 && ins[0].PID != pids["pricing"]
+	})
+	pids["pricing"] = instanceOf(t, s.registry(), "pricing").PID
+	waitFor(t, "euro prices again", func() bool { return s.products("currency=EUR").Notice == "" })
 
 	// Ctrl-C: up exits cleanly and no service process is left.
 	s.stop()

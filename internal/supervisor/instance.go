@@ -27,9 +27,11 @@ type Instance struct {
 	// LogPath is the file its standard output and error go to.
 	LogPath string
 
-	cmd     *exec.Cmd
-	started time.Time
-	done    chan struct{}
+	spec     Spec
+	restarts int
+	cmd      *exec.Cmd
+	started  time.Time
+	done     chan struct{}
 
 	mu      sync.Mutex
 	exitErr error
@@ -37,15 +39,26 @@ type Instance struct {
 	stop    bool
 }
 
-// startInstance starts the process of one instance with fresh ports.
-func startInstance(cfg Config, id string, spec Spec) (*Instance, error) {
-	grpcAddr, err := freeAddr(cfg.Host)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", id, err)
-	}
-	adminAddr, err := freeAddr(cfg.Host)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", id, err)
+// startInstance starts the process of one instance. prev, the instance it
+// replaces after a crash, lends it its addresses and restart count; nil
+// picks fresh ports.
+func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance, error) {
+	var grpcAddr, adminAddr string
+	var err error
+	restarts := 0
+	switch {
+	case prev != nil:
+		grpcAddr, adminAddr, restarts = prev.GRPCAddr, prev.AdminAddr, prev.restarts+1
+	default:
+		grpcAddr = spec.GRPCAddr
+		if grpcAddr == "" {
+			if grpcAddr, err = freeAddr(cfg.Host); err != nil {
+				return nil, fmt.Errorf("start %s: %w", id, err)
+			}
+		}
+		if adminAddr, err = freeAddr(cfg.Host); err != nil {
+			return nil, fmt.Errorf("start %s: %w", id, err)
+		}
 	}
 	dataDir := filepath.Join(cfg.DataDir, spec.Name)
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
@@ -56,7 +69,7 @@ func startInstance(cfg Config, id string, spec Spec) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s: open log: %w", id, err)
 	}
-	cmd := exec.Command(spec.Binary)
+	cmd := exec.Command(spec.Binary, spec.Args...)
 	cmd.Env = append(os.Environ(),
 		"BAZAAR_INSTANCE="+id,
 		"BAZAAR_GRPC_ADDR="+grpcAddr,
@@ -84,10 +97,12 @@ func startInstance(cfg Config, id string, spec Spec) (*Instance, error) {
 	in := &Instance{
 		ID: id, Service: spec.Name,
 		GRPCAddr: grpcAddr, AdminAddr: adminAddr, HTTPAddr: spec.HTTPAddr,
-		LogPath: logPath,
-		cmd:     cmd,
-		started: time.Now(),
-		done:    make(chan struct{}),
+		LogPath:  logPath,
+		spec:     spec,
+		restarts: restarts,
+		cmd:      cmd,
+		started:  time.Now(),
+		done:     make(chan struct{}),
 	}
 	go func() {
 		err := cmd.Wait()
@@ -113,6 +128,9 @@ func freeAddr(host string) (string, error) {
 	}
 	return addr, nil
 }
+
+// Restarts is how many times the instance was restarted after a crash.
+func (in *Instance) Restarts() int { return in.restarts }
 
 // PID is the instance's process id.
 func (in *Instance) PID() int { return in.cmd.Process.Pid }

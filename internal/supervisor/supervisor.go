@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +31,13 @@ type Spec struct {
 	HTTPAddr string
 	// Env is extra environment for the process ("KEY=value").
 	Env []string
+	// Args are the process's command-line arguments.
+	Args []string
+	// GRPCAddr is a fixed main listen address; "" picks a free port.
+	GRPCAddr string
+	// Restart restarts the instance, with backoff, when it exits on its
+	// own (a crash, kill -9).
+	Restart bool
 }
 
 // Config is how the supervisor runs instances.
@@ -59,6 +67,8 @@ type Supervisor struct {
 	mu        sync.Mutex
 	instances map[string]*Instance // by instance id
 	next      map[string]int       // next instance number per service
+	closing   bool                 // StopAll began: no more restarts
+	wake      chan struct{}        // closed by StopAll, ends restart waits
 }
 
 // New returns a supervisor for cfg, with defaults for unset durations.
@@ -96,6 +106,7 @@ func New(cfg Config) (*Supervisor, error) {
 		client:    &http.Client{Timeout: 2 * time.Second},
 		instances: map[string]*Instance{},
 		next:      map[string]int{},
+		wake:      make(chan struct{}),
 	}
 	// A registry left by a previous run that did not stop cleanly names
 	// processes that are gone: start from an empty one.
@@ -124,11 +135,22 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Instance, error) {
 	id := fmt.Sprintf("%s-%d", spec.Name, s.next[spec.Name])
 	s.mu.Unlock()
 
-	inst, err := startInstance(s.cfg, id, spec)
+	return s.launch(ctx, id, spec, nil)
+}
+
+// launch starts instance id of spec (replacing prev after a crash), waits
+// until it is ready and publishes it.
+func (s *Supervisor) launch(ctx context.Context, id string, spec Spec, prev *Instance) (*Instance, error) {
+	inst, err := startInstance(s.cfg, id, spec, prev)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = s.stopInstance(inst)
+		return nil, fmt.Errorf("start %s: supervisor is stopping", id)
+	}
 	s.instances[id] = inst
 	s.mu.Unlock()
 	s.cfg.Logger.Info("instance started", "instance", id, "pid", inst.PID(), "grpc", inst.GRPCAddr, "admin", inst.AdminAddr)
@@ -197,13 +219,18 @@ func (s *Supervisor) watch(inst *Instance) {
 		select {
 		case <-inst.Done():
 			s.mu.Lock()
-			delete(s.instances, inst.ID)
+			if s.instances[inst.ID] == inst {
+				delete(s.instances, inst.ID)
+			}
 			s.mu.Unlock()
 			if err := s.publish(); err != nil {
 				s.cfg.Logger.Error("publish registry", "err", err)
 			}
 			if !inst.stopping() {
 				s.cfg.Logger.Warn("instance exited", "instance", inst.ID, "err", inst.ExitErr())
+				if inst.spec.Restart {
+					s.restart(inst)
+				}
 			}
 			return
 		case <-tick.C:
@@ -218,6 +245,47 @@ func (s *Supervisor) watch(inst *Instance) {
 			}
 		}
 	}
+}
+
+// restart starts a crashed instance again after a backoff that doubles
+// with each crash in a row (from 500ms up to 15s, with jitter), on the
+// same addresses. It gives up only when the supervisor stops.
+func (s *Supervisor) restart(prev *Instance) {
+	attempt := prev.restarts
+	if time.Since(prev.started) > 30*time.Second {
+		attempt = 0 // it ran a good while: start the backoff over
+	}
+	for ; ; attempt++ {
+		delay := restartBackoff(attempt)
+		s.cfg.Logger.Warn("restarting instance", "instance", prev.ID, "in", delay.Round(time.Millisecond), "restarts", prev.restarts)
+		select {
+		case <-s.wake:
+			return
+		case <-time.After(delay):
+		}
+		inst, err := s.launch(context.Background(), prev.ID, prev.spec, prev)
+		if err == nil {
+			s.cfg.Logger.Warn("instance restarted", "instance", inst.ID, "pid", inst.PID(), "restarts", inst.restarts)
+			return
+		}
+		s.cfg.Logger.Error("restart failed", "instance", prev.ID, "err", err)
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			return
+		}
+		prev = &Instance{ID: prev.ID, Service: prev.Service, GRPCAddr: prev.GRPCAddr, AdminAddr: prev.AdminAddr,
+			spec: prev.spec, restarts: prev.restarts + 1, started: time.Now()}
+	}
+}
+
+// restartBackoff is the wait before restart attempt n (0-based): 500ms
+// doubling to at most 15s, with ±20% jitter so crashed replicas do not
+// return in lockstep.
+func restartBackoff(n int) time.Duration {
+	d := min(500*time.Millisecond<<min(n, 5), 15*time.Second)
+	return d - d/5 + time.Duration(rand.Int64N(int64(d)/5*2+1))
 }
 
 // Instances returns the running instances, sorted by id.
@@ -253,6 +321,12 @@ func (s *Supervisor) publish() error {
 // the registry, gets SIGTERM, may drain for the stop timeout, and is then
 // killed. It returns once every process has exited.
 func (s *Supervisor) StopAll() error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		close(s.wake)
+	}
+	s.mu.Unlock()
 	insts := s.Instances()
 	sort.Slice(insts, func(i, j int) bool { return insts[i].started.After(insts[j].started) })
 	for _, in := range insts {

@@ -212,3 +212,51 @@ func TestNewClearsAStaleRegistry(t *testing.T) {
 		t.Fatalf("registry after New = %+v, %v; want empty", snap, err)
 	}
 }
+
+func TestCrashedInstanceIsRestartedOnItsAddresses(t *testing.T) {
+	s := newTestSupervisor(t)
+	spec := fakeSpec(t, "ok")
+	spec.Restart = true
+	first, err := s.Start(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(first.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var second *Instance
+	eventually(t, "a new process for fake-1", func() bool {
+		for _, in := range s.Instances() {
+			if in.ID == "fake-1" && in.PID() != first.PID() {
+				second = in
+				return true
+			}
+		}
+		return false
+	})
+	if second.Restarts() != 1 || second.GRPCAddr != first.GRPCAddr || second.AdminAddr != first.AdminAddr {
+		t.Errorf("restarted instance: restarts=%d addrs %s/%s, want 1 and %s/%s",
+			second.Restarts(), second.GRPCAddr, second.AdminAddr, first.GRPCAddr, first.AdminAddr)
+	}
+	eventually(t, "restarted instance back in the registry", func() bool {
+		reg := registered(t, s)
+		return len(reg) == 1 && reg[0].PID == second.PID()
+	})
+	if err := s.StopAll(); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(second.PID()) {
+		t.Error("restarted instance survived StopAll")
+	}
+}
+
+func TestRestartBackoffGrowsAndIsCapped(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 500 * time.Millisecond, 1: time.Second, 3: 4 * time.Second, 10: 15 * time.Second} {
+		for range 20 {
+			d := restartBackoff(n)
+			if d < want*8/10 || d > want*12/10 {
+				t.Errorf("restartBackoff(%d) = %v, want %v ±20%%", n, d, want)
+			}
+		}
+	}
+}

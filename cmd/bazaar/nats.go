@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bazaar-shop/bazaar/internal/natsserver"
+	"github.com/bazaar-shop/bazaar/platform/config"
+)
+
+// runNATS is `bazaar nats`: the event bus as its own process, a NATS
+// server with JetStream embedded in this binary (so service binaries stay
+// small), every write fsync'd before it is acknowledged. Its admin port
+// answers /healthz and /readyz like every service's.
+func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := config.NewFlagSet("bazaar nats")
+	var addr, adminAddr, data, name string
+	fs.AddrVar(&addr, "nats-addr", "127.0.0.1:4222", "client listen address")
+	fs.AddrVar(&adminAddr, "admin-addr", "127.0.0.1:0", "admin HTTP listen address: /healthz /readyz")
+	fs.StringVar(&data, "data", ".bazaar/nats", "JetStream storage directory")
+	fs.StringVar(&name, "instance", "nats-1", "server name")
+	if err := fs.Parse(args, os.LookupEnv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage(stdout)
+		}
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("service", "nats", "instance", name)
+	srv, err := natsserver.Start(natsserver.Config{Addr: addr, StoreDir: data, Name: name})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !srv.Ready() {
+			http.Error(w, "jetstream not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	admin := &http.Server{Addr: adminAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- admin.ListenAndServe() }()
+	log.Info("nats serving", "url", srv.ClientURL(), "admin", adminAddr, "store", data)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("nats admin listener %s: %w", adminAddr, err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = admin.Shutdown(sctx)
+	log.Info("nats stopped")
+	return nil
+}

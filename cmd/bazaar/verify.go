@@ -11,17 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
-	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
-	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
-	paymentv1 "github.com/bazaar-shop/bazaar/api/bazaar/payment/v1"
-	shippingv1 "github.com/bazaar-shop/bazaar/api/bazaar/shipping/v1"
 	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/internal/verify"
-	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/config"
 	"github.com/bazaar-shop/bazaar/platform/registry"
 )
@@ -64,10 +55,12 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return cannotCheck(err)
 	}
-	if down := verify.Missing(snap); len(down) > 0 {
-		return cannotCheck(fmt.Errorf("%s down: no ready instance in %s", strings.Join(down, ", "), path))
+	// With -wait, a service missing now may be back before the wait
+	// ends: Run reads again until then.
+	if down := verify.Missing(snap); len(down) > 0 && c.wait == 0 {
+		return cannotCheck(fmt.Errorf("not running (no ready instance in %s): %s", path, strings.Join(down, ", ")))
 	}
-	clients, closeAll, err := dialVerify(path)
+	clients, closeAll, err := verify.Dial(path)
 	if err != nil {
 		return cannotCheck(err)
 	}
@@ -87,47 +80,11 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	if n := len(rep.Violations()); n > 0 {
-		return &verify.ExitError{Code: verify.ExitViolation, Err: fmt.Errorf("%d violations of the order flow's invariants", n)}
+		return &verify.ExitError{Code: verify.ExitViolation, Err: fmt.Errorf("invariants violated: %d (see the report)", n)}
 	}
 	return nil
 }
 
 func cannotCheck(err error) error {
 	return &verify.ExitError{Code: verify.ExitCannotCheck, Err: fmt.Errorf("cannot check: %w", err)}
-}
-
-// dialVerify connects to the services verify reads through the registry
-// file at path. closeAll closes every connection.
-func dialVerify(path string) (verify.Clients, func(), error) {
-	contracts := map[string]protoreflect.FileDescriptor{
-		"orders":        ordersv1.File_bazaar_orders_v1_orders_proto,
-		"payment":       paymentv1.File_bazaar_payment_v1_payment_proto,
-		"inventory":     inventoryv1.File_bazaar_inventory_v1_inventory_proto,
-		"shipping":      shippingv1.File_bazaar_shipping_v1_shipping_proto,
-		"notifications": notificationsv1.File_bazaar_notifications_v1_notifications_proto,
-	}
-	conns := make(map[string]*grpc.ClientConn, len(contracts))
-	closeAll := func() {
-		for _, cc := range conns {
-			_ = cc.Close()
-		}
-	}
-	for _, name := range verify.Services() {
-		cc, err := client.Dial(client.Target(name, ""), client.Options{
-			Registry: path,
-			Services: []protoreflect.ServiceDescriptor{contracts[name].Services().Get(0)},
-		})
-		if err != nil {
-			closeAll()
-			return verify.Clients{}, nil, err
-		}
-		conns[name] = cc
-	}
-	return verify.Clients{
-		Orders:        ordersv1.NewOrdersServiceClient(conns["orders"]),
-		Payment:       paymentv1.NewPaymentServiceClient(conns["payment"]),
-		Inventory:     inventoryv1.NewInventoryServiceClient(conns["inventory"]),
-		Shipping:      shippingv1.NewShippingServiceClient(conns["shipping"]),
-		Notifications: notificationsv1.NewNotificationsServiceClient(conns["notifications"]),
-	}, closeAll, nil
 }

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -21,6 +23,7 @@ import (
 	paymentv1 "github.com/bazaar-shop/bazaar/api/bazaar/payment/v1"
 	shippingv1 "github.com/bazaar-shop/bazaar/api/bazaar/shipping/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
+	"github.com/bazaar-shop/bazaar/platform/registry"
 )
 
 // fakePageCap is the page size every fake caps lists at, so that the
@@ -176,44 +179,68 @@ func newShop() *shop {
 	}
 }
 
-// start serves every fake and fills s.clients.
-func (s *shop) start(t *testing.T) {
-	t.Helper()
-	s.clients = Clients{
-		Orders: ordersv1.NewOrdersServiceClient(s.serve(t, "orders", func(g *grpc.Server) {
-			ordersv1.RegisterOrdersServiceServer(g, s.orders)
-		})),
-		Payment: paymentv1.NewPaymentServiceClient(s.serve(t, "payment", func(g *grpc.Server) {
-			paymentv1.RegisterPaymentServiceServer(g, s.payment)
-		})),
-		Inventory: inventoryv1.NewInventoryServiceClient(s.serve(t, "inventory", func(g *grpc.Server) {
-			inventoryv1.RegisterInventoryServiceServer(g, s.inventory)
-		})),
-		Shipping: shippingv1.NewShippingServiceClient(s.serve(t, "shipping", func(g *grpc.Server) {
-			shippingv1.RegisterShippingServiceServer(g, s.shipping)
-		})),
-		Notifications: notificationsv1.NewNotificationsServiceClient(s.serve(t, "notifications", func(g *grpc.Server) {
-			notificationsv1.RegisterNotificationsServiceServer(g, s.notifications)
-		})),
+// registrars say how to register each fake, by service name.
+func (s *shop) registrars() map[string]func(*grpc.Server) {
+	return map[string]func(*grpc.Server){
+		"orders":        func(g *grpc.Server) { ordersv1.RegisterOrdersServiceServer(g, s.orders) },
+		"payment":       func(g *grpc.Server) { paymentv1.RegisterPaymentServiceServer(g, s.payment) },
+		"inventory":     func(g *grpc.Server) { inventoryv1.RegisterInventoryServiceServer(g, s.inventory) },
+		"shipping":      func(g *grpc.Server) { shippingv1.RegisterShippingServiceServer(g, s.shipping) },
+		"notifications": func(g *grpc.Server) { notificationsv1.RegisterNotificationsServiceServer(g, s.notifications) },
 	}
 }
 
-func (s *shop) serve(t *testing.T, name string, register func(*grpc.Server)) *grpc.ClientConn {
-	t.Helper()
-	lis := bufconn.Listen(1 << 20)
+// listen serves the fake of service name on lis until the test ends.
+func (s *shop) listen(t *testing.T, name string, lis net.Listener) {
 	srv := grpc.NewServer()
-	register(srv)
+	s.registrars()[name](srv)
+	healthgrpc.RegisterHealthServer(srv, health.NewServer()) // SERVING
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	s.servers[name] = srv
-	conn, err := grpc.NewClient("passthrough:///"+name,
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("dial bufconn %s: %v", name, err)
+}
+
+// start serves every fake over bufconn and fills s.clients.
+func (s *shop) start(t *testing.T) {
+	t.Helper()
+	conns := map[string]*grpc.ClientConn{}
+	for _, name := range Services() {
+		lis := bufconn.Listen(1 << 20)
+		s.listen(t, name, lis)
+		conn, err := grpc.NewClient("passthrough:///"+name,
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatalf("dial bufconn %s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		conns[name] = conn
 	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
+	s.clients = Clients{
+		Orders:        ordersv1.NewOrdersServiceClient(conns["orders"]),
+		Payment:       paymentv1.NewPaymentServiceClient(conns["payment"]),
+		Inventory:     inventoryv1.NewInventoryServiceClient(conns["inventory"]),
+		Shipping:      shippingv1.NewShippingServiceClient(conns["shipping"]),
+		Notifications: notificationsv1.NewNotificationsServiceClient(conns["notifications"]),
+	}
+}
+
+// startLoopback serves every fake on its own loopback port and returns a
+// registry snapshot of them, as `bazaar up` would write it.
+func (s *shop) startLoopback(t *testing.T) registry.Snapshot {
+	t.Helper()
+	var snap registry.Snapshot
+	for _, name := range Services() {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		s.listen(t, name, lis)
+		snap.Instances = append(snap.Instances, registry.Instance{
+			ID: name + "-1", Service: name, GRPCAddr: lis.Addr().String(), AdminAddr: "127.0.0.1:1", Started: t0,
+		})
+	}
+	return snap
 }
 
 // Builders of contract messages.

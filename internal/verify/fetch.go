@@ -57,9 +57,11 @@ func nextPage(service, what, current, next string) (string, error) {
 	return next, nil
 }
 
-// listOrders reads every order, all pages, no filter.
+// listOrders reads every order, all pages, no filter. An order seen twice
+// (a page boundary that moved as new orders came in) is kept once.
 func listOrders(ctx context.Context, c ordersv1.OrdersServiceClient) ([]Order, error) {
 	var out []Order
+	seen := make(map[string]bool)
 	token := ""
 	for {
 		resp, err := c.ListOrders(ctx, &ordersv1.ListOrdersRequest{PageSize: ordersPageSize, PageToken: token})
@@ -67,6 +69,10 @@ func listOrders(ctx context.Context, c ordersv1.OrdersServiceClient) ([]Order, e
 			return nil, &ServiceError{Service: "orders", Err: fmt.Errorf("list orders: %w", err)}
 		}
 		for _, o := range resp.GetOrders() {
+			if seen[o.GetId()] {
+				continue
+			}
+			seen[o.GetId()] = true
 			out = append(out, Order{
 				ID:         o.GetId(),
 				Status:     o.GetStatus(),
@@ -206,9 +212,11 @@ func getShipment(ctx context.Context, c shippingv1.ShippingServiceClient, orderI
 	return &Shipment{ID: sh.GetId(), TrackingID: sh.GetTrackingId()}, nil
 }
 
-// listMessages reads every message about an order, all pages.
+// listMessages reads every message about an order, all pages, each once
+// (a message seen on two pages is one message).
 func listMessages(ctx context.Context, c notificationsv1.NotificationsServiceClient, orderID string) ([]Message, error) {
 	var out []Message
+	seen := make(map[string]bool)
 	token := ""
 	for {
 		resp, err := c.ListMessages(ctx, &notificationsv1.ListMessagesRequest{OrderId: orderID, PageSize: messagesPageSize, PageToken: token})
@@ -216,9 +224,10 @@ func listMessages(ctx context.Context, c notificationsv1.NotificationsServiceCli
 			return nil, &ServiceError{Service: "notifications", Err: fmt.Errorf("list messages of order %s: %w", orderID, err)}
 		}
 		for _, m := range resp.GetMessages() {
-			if m.GetOrderId() != orderID {
-				continue // not the order asked for: the filter is the server's promise, not ours
+			if m.GetOrderId() != orderID || seen[m.GetId()] {
+				continue
 			}
+			seen[m.GetId()] = true
 			out = append(out, Message{ID: m.GetId(), Kind: m.GetKind()})
 		}
 		if token, err = nextPage("notifications", "messages", token, resp.GetNextPageToken()); err != nil || token == "" {

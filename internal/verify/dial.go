@@ -1,0 +1,57 @@
+package verify
+
+import (
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
+	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
+	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
+	paymentv1 "github.com/bazaar-shop/bazaar/api/bazaar/payment/v1"
+	shippingv1 "github.com/bazaar-shop/bazaar/api/bazaar/shipping/v1"
+	"github.com/bazaar-shop/bazaar/platform/client"
+)
+
+// contracts are the generated descriptors of the services verify reads,
+// by service name: the client policy retries their read-only methods.
+func contracts() map[string]protoreflect.FileDescriptor {
+	return map[string]protoreflect.FileDescriptor{
+		"orders":        ordersv1.File_bazaar_orders_v1_orders_proto,
+		"payment":       paymentv1.File_bazaar_payment_v1_payment_proto,
+		"inventory":     inventoryv1.File_bazaar_inventory_v1_inventory_proto,
+		"shipping":      shippingv1.File_bazaar_shipping_v1_shipping_proto,
+		"notifications": notificationsv1.File_bazaar_notifications_v1_notifications_proto,
+	}
+}
+
+// Dial connects to every service of Services through the registry file
+// at registryPath (targets "registry:///<service>") with the shared client
+// policy. Like grpc.NewClient it does not connect until the first call.
+// The returned func closes every connection.
+func Dial(registryPath string) (Clients, func(), error) {
+	files := contracts()
+	conns := make(map[string]*grpc.ClientConn, len(files))
+	closeAll := func() {
+		for _, cc := range conns {
+			_ = cc.Close()
+		}
+	}
+	for _, name := range Services() {
+		cc, err := client.Dial(client.Target(name, ""), client.Options{
+			Registry: registryPath,
+			Services: []protoreflect.ServiceDescriptor{files[name].Services().Get(0)},
+		})
+		if err != nil {
+			closeAll()
+			return Clients{}, nil, err
+		}
+		conns[name] = cc
+	}
+	return Clients{
+		Orders:        ordersv1.NewOrdersServiceClient(conns["orders"]),
+		Payment:       paymentv1.NewPaymentServiceClient(conns["payment"]),
+		Inventory:     inventoryv1.NewInventoryServiceClient(conns["inventory"]),
+		Shipping:      shippingv1.NewShippingServiceClient(conns["shipping"]),
+		Notifications: notificationsv1.NewNotificationsServiceClient(conns["notifications"]),
+	}, closeAll, nil
+}

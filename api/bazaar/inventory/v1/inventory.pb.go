@@ -105,7 +105,10 @@ type Stock struct {
 	// Units of COMMITTED reservations.
 	Sold int64 `protobuf:"varint,4,opt,name=sold,proto3" json:"sold,omitempty"`
 	// When the stock last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Units loaded into inventory; on_hand + reserved + sold always equals
+	// it.
+	Loaded        int64 `protobuf:"varint,6,opt,name=loaded,proto3" json:"loaded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -173,6 +176,13 @@ func (x *Stock) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Stock) GetLoaded() int64 {
+	if x != nil {
+		return x.Loaded
+	}
+	return 0
 }
 
 // Availability is how many of a product can be sold now.
@@ -1012,11 +1022,122 @@ func (x *GetReservationResponse) GetReservation() *Reservation {
 	return nil
 }
 
+// ListStockRequest asks for a page of stock.
+type ListStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many products; 0 means the default (100), above 1000 is
+	// capped at 1000.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockRequest) Reset() {
+	*x = ListStockRequest{}
+	mi := &file_bazaar_inventory_v1_inventory_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockRequest) ProtoMessage() {}
+
+func (x *ListStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bazaar_inventory_v1_inventory_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockRequest.ProtoReflect.Descriptor instead.
+func (*ListStockRequest) Descriptor() ([]byte, []int) {
+	return file_bazaar_inventory_v1_inventory_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListStockRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStockRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListStockResponse is one page of stock, by product id.
+type ListStockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stock of this page's products, ordered by product id.
+	Stocks []*Stock `protobuf:"bytes,1,rep,name=stocks,proto3" json:"stocks,omitempty"`
+	// Pass as page_token to get the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockResponse) Reset() {
+	*x = ListStockResponse{}
+	mi := &file_bazaar_inventory_v1_inventory_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockResponse) ProtoMessage() {}
+
+func (x *ListStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bazaar_inventory_v1_inventory_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockResponse.ProtoReflect.Descriptor instead.
+func (*ListStockResponse) Descriptor() ([]byte, []int) {
+	return file_bazaar_inventory_v1_inventory_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListStockResponse) GetStocks() []*Stock {
+	if x != nil {
+		return x.Stocks
+	}
+	return nil
+}
+
+func (x *ListStockResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_bazaar_inventory_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_bazaar_inventory_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"#bazaar/inventory/v1/inventory.proto\x12\x13bazaar.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n" +
+	"#bazaar/inventory/v1/inventory.proto\x12\x13bazaar.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x01\n" +
 	"\x05Stock\x12\x1d\n" +
 	"\n" +
 	"product_id\x18\x01 \x01(\tR\tproductId\x12\x17\n" +
@@ -1024,7 +1145,8 @@ const file_bazaar_inventory_v1_inventory_proto_rawDesc = "" +
 	"\breserved\x18\x03 \x01(\x03R\breserved\x12\x12\n" +
 	"\x04sold\x18\x04 \x01(\x03R\x04sold\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"K\n" +
+	"updateTime\x12\x16\n" +
+	"\x06loaded\x18\x06 \x01(\x03R\x06loaded\"K\n" +
 	"\fAvailability\x12\x1d\n" +
 	"\n" +
 	"product_id\x18\x01 \x01(\tR\tproductId\x12\x1c\n" +
@@ -1075,20 +1197,28 @@ const file_bazaar_inventory_v1_inventory_proto_rawDesc = "" +
 	"\x15GetReservationRequest\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\"\\\n" +
 	"\x16GetReservationResponse\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .bazaar.inventory.v1.ReservationR\vreservation*\xb6\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2 .bazaar.inventory.v1.ReservationR\vreservation\"N\n" +
+	"\x10ListStockRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"o\n" +
+	"\x11ListStockResponse\x122\n" +
+	"\x06stocks\x18\x01 \x03(\v2\x1a.bazaar.inventory.v1.StockR\x06stocks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xb6\x01\n" +
 	"\x10ReservationState\x12!\n" +
 	"\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRESERVATION_STATE_RESERVED\x10\x01\x12\x1e\n" +
 	"\x1aRESERVATION_STATE_REJECTED\x10\x02\x12\x1e\n" +
 	"\x1aRESERVATION_STATE_RELEASED\x10\x03\x12\x1f\n" +
-	"\x1bRESERVATION_STATE_COMMITTED\x10\x042\xf1\x04\n" +
+	"\x1bRESERVATION_STATE_COMMITTED\x10\x042\xd2\x05\n" +
 	"\x10InventoryService\x12\\\n" +
 	"\bGetStock\x12$.bazaar.inventory.v1.GetStockRequest\x1a%.bazaar.inventory.v1.GetStockResponse\"\x03\x90\x02\x01\x12\x80\x01\n" +
 	"\x14BatchGetAvailability\x120.bazaar.inventory.v1.BatchGetAvailabilityRequest\x1a1.bazaar.inventory.v1.BatchGetAvailabilityResponse\"\x03\x90\x02\x01\x12Y\n" +
 	"\aReserve\x12#.bazaar.inventory.v1.ReserveRequest\x1a$.bazaar.inventory.v1.ReserveResponse\"\x03\x90\x02\x02\x12Y\n" +
 	"\aRelease\x12#.bazaar.inventory.v1.ReleaseRequest\x1a$.bazaar.inventory.v1.ReleaseResponse\"\x03\x90\x02\x02\x12V\n" +
 	"\x06Commit\x12\".bazaar.inventory.v1.CommitRequest\x1a#.bazaar.inventory.v1.CommitResponse\"\x03\x90\x02\x02\x12n\n" +
-	"\x0eGetReservation\x12*.bazaar.inventory.v1.GetReservationRequest\x1a+.bazaar.inventory.v1.GetReservationResponse\"\x03\x90\x02\x01BCZAgithub.com/bazaar-shop/bazaar/api/bazaar/inventory/v1;inventoryv1b\x06proto3"
+	"\x0eGetReservation\x12*.bazaar.inventory.v1.GetReservationRequest\x1a+.bazaar.inventory.v1.GetReservationResponse\"\x03\x90\x02\x01\x12_\n" +
+	"\tListStock\x12%.bazaar.inventory.v1.ListStockRequest\x1a&.bazaar.inventory.v1.ListStockResponse\"\x03\x90\x02\x01BCZAgithub.com/bazaar-shop/bazaar/api/bazaar/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_bazaar_inventory_v1_inventory_proto_rawDescOnce sync.Once
@@ -1103,7 +1233,7 @@ func file_bazaar_inventory_v1_inventory_proto_rawDescGZIP() []byte {
 }
 
 var file_bazaar_inventory_v1_inventory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_bazaar_inventory_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_bazaar_inventory_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_bazaar_inventory_v1_inventory_proto_goTypes = []any{
 	(ReservationState)(0),                // 0: bazaar.inventory.v1.ReservationState
 	(*Stock)(nil),                        // 1: bazaar.inventory.v1.Stock
@@ -1123,15 +1253,17 @@ var file_bazaar_inventory_v1_inventory_proto_goTypes = []any{
 	(*CommitResponse)(nil),               // 15: bazaar.inventory.v1.CommitResponse
 	(*GetReservationRequest)(nil),        // 16: bazaar.inventory.v1.GetReservationRequest
 	(*GetReservationResponse)(nil),       // 17: bazaar.inventory.v1.GetReservationResponse
-	(*timestamppb.Timestamp)(nil),        // 18: google.protobuf.Timestamp
+	(*ListStockRequest)(nil),             // 18: bazaar.inventory.v1.ListStockRequest
+	(*ListStockResponse)(nil),            // 19: bazaar.inventory.v1.ListStockResponse
+	(*timestamppb.Timestamp)(nil),        // 20: google.protobuf.Timestamp
 }
 var file_bazaar_inventory_v1_inventory_proto_depIdxs = []int32{
-	18, // 0: bazaar.inventory.v1.Stock.update_time:type_name -> google.protobuf.Timestamp
+	20, // 0: bazaar.inventory.v1.Stock.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: bazaar.inventory.v1.Reservation.state:type_name -> bazaar.inventory.v1.ReservationState
 	3,  // 2: bazaar.inventory.v1.Reservation.items:type_name -> bazaar.inventory.v1.ReservationItem
 	4,  // 3: bazaar.inventory.v1.Reservation.shortages:type_name -> bazaar.inventory.v1.Shortage
-	18, // 4: bazaar.inventory.v1.Reservation.create_time:type_name -> google.protobuf.Timestamp
-	18, // 5: bazaar.inventory.v1.Reservation.update_time:type_name -> google.protobuf.Timestamp
+	20, // 4: bazaar.inventory.v1.Reservation.create_time:type_name -> google.protobuf.Timestamp
+	20, // 5: bazaar.inventory.v1.Reservation.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: bazaar.inventory.v1.GetStockResponse.stock:type_name -> bazaar.inventory.v1.Stock
 	2,  // 7: bazaar.inventory.v1.BatchGetAvailabilityResponse.availabilities:type_name -> bazaar.inventory.v1.Availability
 	3,  // 8: bazaar.inventory.v1.ReserveRequest.items:type_name -> bazaar.inventory.v1.ReservationItem
@@ -1139,23 +1271,26 @@ var file_bazaar_inventory_v1_inventory_proto_depIdxs = []int32{
 	5,  // 10: bazaar.inventory.v1.ReleaseResponse.reservation:type_name -> bazaar.inventory.v1.Reservation
 	5,  // 11: bazaar.inventory.v1.CommitResponse.reservation:type_name -> bazaar.inventory.v1.Reservation
 	5,  // 12: bazaar.inventory.v1.GetReservationResponse.reservation:type_name -> bazaar.inventory.v1.Reservation
-	6,  // 13: bazaar.inventory.v1.InventoryService.GetStock:input_type -> bazaar.inventory.v1.GetStockRequest
-	8,  // 14: bazaar.inventory.v1.InventoryService.BatchGetAvailability:input_type -> bazaar.inventory.v1.BatchGetAvailabilityRequest
-	10, // 15: bazaar.inventory.v1.InventoryService.Reserve:input_type -> bazaar.inventory.v1.ReserveRequest
-	12, // 16: bazaar.inventory.v1.InventoryService.Release:input_type -> bazaar.inventory.v1.ReleaseRequest
-	14, // 17: bazaar.inventory.v1.InventoryService.Commit:input_type -> bazaar.inventory.v1.CommitRequest
-	16, // 18: bazaar.inventory.v1.InventoryService.GetReservation:input_type -> bazaar.inventory.v1.GetReservationRequest
-	7,  // 19: bazaar.inventory.v1.InventoryService.GetStock:output_type -> bazaar.inventory.v1.GetStockResponse
-	9,  // 20: bazaar.inventory.v1.InventoryService.BatchGetAvailability:output_type -> bazaar.inventory.v1.BatchGetAvailabilityResponse
-	11, // 21: bazaar.inventory.v1.InventoryService.Reserve:output_type -> bazaar.inventory.v1.ReserveResponse
-	13, // 22: bazaar.inventory.v1.InventoryService.Release:output_type -> bazaar.inventory.v1.ReleaseResponse
-	15, // 23: bazaar.inventory.v1.InventoryService.Commit:output_type -> bazaar.inventory.v1.CommitResponse
-	17, // 24: bazaar.inventory.v1.InventoryService.GetReservation:output_type -> bazaar.inventory.v1.GetReservationResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	1,  // 13: bazaar.inventory.v1.ListStockResponse.stocks:type_name -> bazaar.inventory.v1.Stock
+	6,  // 14: bazaar.inventory.v1.InventoryService.GetStock:input_type -> bazaar.inventory.v1.GetStockRequest
+	8,  // 15: bazaar.inventory.v1.InventoryService.BatchGetAvailability:input_type -> bazaar.inventory.v1.BatchGetAvailabilityRequest
+	10, // 16: bazaar.inventory.v1.InventoryService.Reserve:input_type -> bazaar.inventory.v1.ReserveRequest
+	12, // 17: bazaar.inventory.v1.InventoryService.Release:input_type -> bazaar.inventory.v1.ReleaseRequest
+	14, // 18: bazaar.inventory.v1.InventoryService.Commit:input_type -> bazaar.inventory.v1.CommitRequest
+	16, // 19: bazaar.inventory.v1.InventoryService.GetReservation:input_type -> bazaar.inventory.v1.GetReservationRequest
+	18, // 20: bazaar.inventory.v1.InventoryService.ListStock:input_type -> bazaar.inventory.v1.ListStockRequest
+	7,  // 21: bazaar.inventory.v1.InventoryService.GetStock:output_type -> bazaar.inventory.v1.GetStockResponse
+	9,  // 22: bazaar.inventory.v1.InventoryService.BatchGetAvailability:output_type -> bazaar.inventory.v1.BatchGetAvailabilityResponse
+	11, // 23: bazaar.inventory.v1.InventoryService.Reserve:output_type -> bazaar.inventory.v1.ReserveResponse
+	13, // 24: bazaar.inventory.v1.InventoryService.Release:output_type -> bazaar.inventory.v1.ReleaseResponse
+	15, // 25: bazaar.inventory.v1.InventoryService.Commit:output_type -> bazaar.inventory.v1.CommitResponse
+	17, // 26: bazaar.inventory.v1.InventoryService.GetReservation:output_type -> bazaar.inventory.v1.GetReservationResponse
+	19, // 27: bazaar.inventory.v1.InventoryService.ListStock:output_type -> bazaar.inventory.v1.ListStockResponse
+	21, // [21:28] is the sub-list for method output_type
+	14, // [14:21] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_bazaar_inventory_v1_inventory_proto_init() }
@@ -1169,7 +1304,7 @@ func file_bazaar_inventory_v1_inventory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bazaar_inventory_v1_inventory_proto_rawDesc), len(file_bazaar_inventory_v1_inventory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,7 @@ const (
 	InventoryService_Release_FullMethodName              = "/bazaar.inventory.v1.InventoryService/Release"
 	InventoryService_Commit_FullMethodName               = "/bazaar.inventory.v1.InventoryService/Commit"
 	InventoryService_GetReservation_FullMethodName       = "/bazaar.inventory.v1.InventoryService/GetReservation"
+	InventoryService_ListStock_FullMethodName            = "/bazaar.inventory.v1.InventoryService/ListStock"
 )
 
 // InventoryServiceClient is the client API for InventoryService service.
@@ -67,6 +68,10 @@ type InventoryServiceClient interface {
 	// GetReservation returns an order's reservation; NOT_FOUND when the
 	// order has none.
 	GetReservation(ctx context.Context, in *GetReservationRequest, opts ...grpc.CallOption) (*GetReservationResponse, error)
+	// ListStock pages through every product's stock, by product id
+	// (operators and `bazaar verify`, which checks on_hand + reserved + sold
+	// equals loaded for each product).
+	ListStock(ctx context.Context, in *ListStockRequest, opts ...grpc.CallOption) (*ListStockResponse, error)
 }
 
 type inventoryServiceClient struct {
@@ -137,6 +142,16 @@ func (c *inventoryServiceClient) GetReservation(ctx context.Context, in *GetRese
 	return out, nil
 }
 
+func (c *inventoryServiceClient) ListStock(ctx context.Context, in *ListStockRequest, opts ...grpc.CallOption) (*ListStockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListStockResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InventoryServiceServer is the server API for InventoryService service.
 // All implementations must embed UnimplementedInventoryServiceServer
 // for forward compatibility.
@@ -167,6 +182,10 @@ type InventoryServiceServer interface {
 	// GetReservation returns an order's reservation; NOT_FOUND when the
 	// order has none.
 	GetReservation(context.Context, *GetReservationRequest) (*GetReservationResponse, error)
+	// ListStock pages through every product's stock, by product id
+	// (operators and `bazaar verify`, which checks on_hand + reserved + sold
+	// equals loaded for each product).
+	ListStock(context.Context, *ListStockRequest) (*ListStockResponse, error)
 	mustEmbedUnimplementedInventoryServiceServer()
 }
 
@@ -194,6 +213,9 @@ func (UnimplementedInventoryServiceServer) Commit(context.Context, *CommitReques
 }
 func (UnimplementedInventoryServiceServer) GetReservation(context.Context, *GetReservationRequest) (*GetReservationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReservation not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListStock(context.Context, *ListStockRequest) (*ListStockResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListStock not implemented")
 }
 func (UnimplementedInventoryServiceServer) mustEmbedUnimplementedInventoryServiceServer() {}
 func (UnimplementedInventoryServiceServer) testEmbeddedByValue()                          {}
@@ -324,6 +346,24 @@ func _InventoryService_GetReservation_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_ListStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListStock(ctx, req.(*ListStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InventoryService_ServiceDesc is the grpc.ServiceDesc for InventoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -354,6 +394,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReservation",
 			Handler:    _InventoryService_GetReservation_Handler,
+		},
+		{
+			MethodName: "ListStock",
+			Handler:    _InventoryService_ListStock_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -8,8 +8,10 @@
 // processor that never charges an order twice. Its test mode follows real
 // processors': card 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is
 // declined, 4000 0000 0000 9995 has insufficient funds, and
-// 4000 0000 0000 0119 fails transiently (UNAVAILABLE, retry later); any
-// other well-formed number succeeds. No response carries more of a card
+// 4000 0000 0000 0119 fails transiently (UNAVAILABLE, retry later: the
+// first two attempts of each order fail, the third succeeds, so a caller
+// that retries completes); any other well-formed number (12 to 19 digits
+// passing the Luhn check) succeeds. No response carries more of a card
 // than its last four digits.
 //
 // Rules per order: at most one charge SUCCEEDED; a Refund closes the

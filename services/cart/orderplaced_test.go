@@ -1,0 +1,66 @@
+package cart
+
+import (
+	"context"
+	"testing"
+
+	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
+	"github.com/bazaar-shop/bazaar/platform/events"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+func envelope(t *testing.T, id string, payload proto.Message) *eventsv1.Envelope {
+	t.Helper()
+	a, err := anypb.New(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &eventsv1.Envelope{EventId: id, Type: "order.placed", AggregateId: "order-1", Source: "orders", Payload: a}
+}
+
+// apply runs the order.placed handler as the consumer would: in one
+// transaction with the inbox.
+func apply(t *testing.T, f fixture, env *eventsv1.Envelope) (bool, error) {
+	t.Helper()
+	return events.ApplyOnce(context.Background(), f.svc.store.DB(), OrderPlacedSubscription().Consumer, env, f.svc.onOrderPlaced)
+}
+
+func TestOrderPlacedEmptiesTheCartOnce(t *testing.T) {
+	f := start(t)
+	f.add(t, "guest-1", "mug", 2, "k1")
+	f.add(t, "guest-2", "tea", 1, "k2")
+	env := envelope(t, "event-1", &eventsv1.OrderPlaced{OrderId: "order-1", ShopperId: "guest-1"})
+	if applied, err := apply(t, f, env); err != nil || !applied {
+		t.Fatalf("first delivery = %v, %v; want applied", applied, err)
+	}
+	if got := items(f.get(t, "guest-1")); got != "" {
+		t.Errorf("cart after order.placed %q, want empty", got)
+	}
+	if got := items(f.get(t, "guest-2")); got != "tea:1" {
+		t.Errorf("another shopper's cart %q, want untouched", got)
+	}
+	// The shopper fills the cart again; a redelivery must not wipe it.
+	f.add(t, "guest-1", "pen", 3, "k3")
+	if applied, err := apply(t, f, env); err != nil || applied {
+		t.Fatalf("redelivery = %v, %v; want skipped", applied, err)
+	}
+	if got := items(f.get(t, "guest-1")); got != "pen:3" {
+		t.Errorf("cart after a redelivered order.placed %q, want %q", got, "pen:3")
+	}
+}
+
+func TestOrderPlacedPoisonEventsArePermanent(t *testing.T) {
+	f := start(t)
+	tests := map[string]*eventsv1.Envelope{
+		"no shopper": envelope(t, "e-1", &eventsv1.OrderPlaced{OrderId: "order-1"}),
+		"wrong type": envelope(t, "e-2", &eventsv1.OrderConfirmed{OrderId: "order-1", ShopperId: "guest-1"}),
+		"no payload": {EventId: "e-3", Type: "order.placed"},
+	}
+	for name, env := range tests {
+		_, err := apply(t, f, env)
+		if err == nil || !events.IsPermanent(err) {
+			t.Errorf("%s: apply = %v, want a permanent error", name, err)
+		}
+	}
+}

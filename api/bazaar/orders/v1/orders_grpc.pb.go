@@ -40,12 +40,17 @@ const (
 type OrdersServiceClient interface {
 	// PlaceOrder accepts an order: once it answers, the order is durable and
 	// will end CONFIRMED or CANCELLED. Prices are taken from the catalog and
-	// converted to currency_code now; the shipping cost is quoted now (a flat
-	// rate when shipping is down). The idempotency key decides: a call with a
-	// key already used returns the order the first call made, whatever the
-	// rest of the request says. INVALID_ARGUMENT for a bad e-mail, address,
-	// card, currency, or item list; FAILED_PRECONDITION for a product the
-	// catalog no longer sells.
+	// converted to currency_code now (while pricing is down the order is
+	// priced and charged in the base currency instead: its amounts' currency
+	// code shows it); the shipping cost is quoted now (a flat rate when
+	// shipping is down or slow). The idempotency key decides: repeating a
+	// used key with the same request returns the order the first call made,
+	// with its status now; a used key with a different request is
+	// FAILED_PRECONDITION. INVALID_ARGUMENT, naming the field, for a bad
+	// e-mail, address, card, currency or item list, or a product the catalog
+	// does not sell; FAILED_PRECONDITION for a destination shipping does not
+	// serve; UNAVAILABLE when the catalog cannot be reached (nothing was
+	// written: retry with the same key).
 	PlaceOrder(ctx context.Context, in *PlaceOrderRequest, opts ...grpc.CallOption) (*PlaceOrderResponse, error)
 	// GetOrder returns one order; NOT_FOUND when there is none.
 	GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*GetOrderResponse, error)
@@ -99,12 +104,17 @@ func (c *ordersServiceClient) ListOrders(ctx context.Context, in *ListOrdersRequ
 type OrdersServiceServer interface {
 	// PlaceOrder accepts an order: once it answers, the order is durable and
 	// will end CONFIRMED or CANCELLED. Prices are taken from the catalog and
-	// converted to currency_code now; the shipping cost is quoted now (a flat
-	// rate when shipping is down). The idempotency key decides: a call with a
-	// key already used returns the order the first call made, whatever the
-	// rest of the request says. INVALID_ARGUMENT for a bad e-mail, address,
-	// card, currency, or item list; FAILED_PRECONDITION for a product the
-	// catalog no longer sells.
+	// converted to currency_code now (while pricing is down the order is
+	// priced and charged in the base currency instead: its amounts' currency
+	// code shows it); the shipping cost is quoted now (a flat rate when
+	// shipping is down or slow). The idempotency key decides: repeating a
+	// used key with the same request returns the order the first call made,
+	// with its status now; a used key with a different request is
+	// FAILED_PRECONDITION. INVALID_ARGUMENT, naming the field, for a bad
+	// e-mail, address, card, currency or item list, or a product the catalog
+	// does not sell; FAILED_PRECONDITION for a destination shipping does not
+	// serve; UNAVAILABLE when the catalog cannot be reached (nothing was
+	// written: retry with the same key).
 	PlaceOrder(context.Context, *PlaceOrderRequest) (*PlaceOrderResponse, error)
 	// GetOrder returns one order; NOT_FOUND when there is none.
 	GetOrder(context.Context, *GetOrderRequest) (*GetOrderResponse, error)

@@ -234,7 +234,7 @@ func TestShopOrderFlowLosesNothing(t *testing.T) {
 	}
 	sh2 := startShop(t, bin, data)
 	ada2 := newShopper(t, sh2.url)
-	ada2.mustCall(http.StatusOK, http.MethodPost, "/api/v1/session", nil,
+	ada2.mustCall(http.StatusCreated, http.MethodPost, "/api/v1/session", nil,
 		map[string]any{"email": "ada@example.com", "password": "correct horse battery"}, nil)
 	var orders storefrontv1.ListOrdersResponse
 	ada2.mustCall(http.StatusOK, http.MethodGet, "/api/v1/orders", nil, nil, &orders)

@@ -226,6 +226,18 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("repeat with USD: %v, %v", resp, err)
 		}
 	})
+	t.Run("repeat after the cart was emptied, same order", func(t *testing.T) {
+		req := request("key-1")
+		req.Items = nil
+		if resp, err := e.client.PlaceOrder(ctx, req); err != nil || resp.GetOrderId() != first {
+			t.Fatalf("repeat without items: %v, %v; want order %s", resp, err, first)
+		}
+		req = request("never-used")
+		req.Items = nil
+		if _, err := e.client.PlaceOrder(ctx, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("new key without items: %v, want InvalidArgument", err)
+		}
+	})
 	t.Run("different request, refused", func(t *testing.T) {
 		for name, change := range map[string]func(*ordersv1.PlaceOrderRequest){
 			"quantity": func(r *ordersv1.PlaceOrderRequest) { r.Items[0].Quantity = 3 },

@@ -12,8 +12,22 @@ import (
 // place accepts an order: validated, priced, then stored PENDING with its
 // saga, card and order.placed event in one transaction. A key already
 // used returns its order (errKeyReused when the request differs).
+//
+// A repeat with no items is a checkout retried after its own order
+// emptied the cart (the storefront rebuilds the request from the cart): it
+// cannot describe a different order, so a known key answers it with its
+// order; an unknown key fails validation as usual.
 func (s *Service) place(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*keyHit, error) {
 	now := s.now()
+	if len(req.GetItems()) == 0 && req.GetIdempotencyKey() != "" && len(req.GetIdempotencyKey()) <= MaxKeyBytes {
+		hit, err := s.store.byKey(ctx, s.store.db, req.GetIdempotencyKey())
+		if err != nil {
+			return nil, err
+		}
+		if hit != nil {
+			return hit, nil
+		}
+	}
 	c, err := checkPlace(req, now)
 	if err != nil {
 		return nil, err

@@ -221,15 +221,3 @@ func (s *Storefront) writeAPIError(w http.ResponseWriter, r *http.Request, f fai
 func (s *Storefront) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeAPIError(w, r, failure{http.StatusNotFound, "not_found", "no such API route: " + r.URL.Path})
 }
-
-// apiGetOnly answers methods other than GET and HEAD with 405.
-func (s *Storefront) apiGetOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			s.writeAPIError(w, r, failure{http.StatusMethodNotAllowed, "method_not_allowed", r.Method + " is not allowed here; use GET"})
-			return
-		}
-		h(w, r)
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -38,16 +37,16 @@ func TestSetCurrency(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			var req *http.Request
+			b := h.browser(t)
+			wantStatus(t, b.get("/"), http.StatusOK) // the session and its CSRF token
+			var rec *httptest.ResponseRecorder
 			if tt.method == http.MethodPost {
-				req = httptest.NewRequest(http.MethodPost, "/currency", strings.NewReader(tt.form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec = b.submit("/currency", tt.form)
 			} else {
-				req = httptest.NewRequest(http.MethodGet, "/currency?"+tt.form.Encode(), nil)
+				rec = b.get("/currency?" + tt.form.Encode())
 			}
-			rec := h.do(t, req)
 			wantStatus(t, rec, tt.wantStatus)
-			cookies := rec.Result().Cookies()
+			cookies := currencyCookies(rec)
 			if tt.wantCookie == "" {
 				if len(cookies) != 0 {
 					t.Fatalf("cookies set on a rejected currency: %v", cookies)
@@ -55,7 +54,7 @@ func TestSetCurrency(t *testing.T) {
 				return
 			}
 			if len(cookies) != 1 {
-				t.Fatalf("got %d cookies, want 1", len(cookies))
+				t.Fatalf("got %d currency cookies, want 1", len(cookies))
 			}
 			c := cookies[0]
 			if c.Name != currencyCookie || c.Value != tt.wantCookie || c.Path != "/" || !c.HttpOnly ||
@@ -69,16 +68,42 @@ func TestSetCurrency(t *testing.T) {
 	}
 }
 
+// currencyCookies are the currency cookies rec sets.
+func currencyCookies(rec *httptest.ResponseRecorder) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == currencyCookie {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func TestCurrencyCookieIsHonoured(t *testing.T) {
 	h := newHarness(t)
-	req := httptest.NewRequest(http.MethodPost, "/currency", strings.NewReader("code=JPY&return=/products/espresso-cup"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := h.do(t, req)
-	wantStatus(t, rec, http.StatusSeeOther)
+	b := h.browser(t)
+	wantStatus(t, b.get("/products/espresso-cup"), http.StatusOK)
+	rec := b.submit("/currency", url.Values{"code": {"JPY"}, "return": {b.hidden["return"]}})
+	wantRedirect(t, rec, "/products/espresso-cup")
 
-	page := h.get(t, rec.Header().Get("Location"), rec.Result().Cookies()...)
+	page := b.get(rec.Header().Get("Location"))
 	wantStatus(t, page, http.StatusOK)
 	wantBody(t, page.Body.String(), "¥1,948", `<option value="JPY" selected>`)
+}
+
+func TestCurrencyFormNeedsCSRFToken(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser(t)
+	wantStatus(t, b.get("/"), http.StatusOK)
+	for name, token := range map[string]string{"missing": "", "wrong": "bm90LWEtdG9rZW4"} {
+		t.Run(name, func(t *testing.T) {
+			rec := b.submit("/currency", url.Values{"code": {"EUR"}, csrfField: {token}})
+			wantStatus(t, rec, http.StatusForbidden)
+			if len(currencyCookies(rec)) != 0 {
+				t.Error("currency stored from a form without the CSRF token")
+			}
+		})
+	}
 }
 
 func TestCurrencyChangeWhilePricingIsDown(t *testing.T) {
@@ -87,7 +112,7 @@ func TestCurrencyChangeWhilePricingIsDown(t *testing.T) {
 	rec := h.get(t, "/currency?code=EUR")
 	wantStatus(t, rec, http.StatusServiceUnavailable)
 	wantBody(t, rec.Body.String(), "Currencies can&#39;t be changed right now")
-	if len(rec.Result().Cookies()) != 0 {
+	if len(currencyCookies(rec)) != 0 {
 		t.Error("a currency that cannot be checked was stored")
 	}
 }

@@ -13,8 +13,14 @@ import (
 	"testing"
 	"time"
 
+	accountsv1 "github.com/bazaar-shop/bazaar/api/bazaar/accounts/v1"
+	cartv1 "github.com/bazaar-shop/bazaar/api/bazaar/cart/v1"
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
+	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
+	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
+	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
+	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/money"
 	"google.golang.org/grpc"
@@ -32,7 +38,14 @@ const (
 	testPricingTimeout = 250 * time.Millisecond
 	testFreshFor       = 30 * time.Second
 	testStaleFor       = time.Hour
+	testCallTimeout    = 500 * time.Millisecond
+	testExtrasTimeout  = 150 * time.Millisecond
 )
+
+// testSessionKey signs the sessions of the storefront under test.
+func testSessionKey() []byte {
+	return []byte("test-session-key-0123456789abcdef")
+}
 
 // switches make a fake fail or hang; shared by both fakes.
 type switches struct {
@@ -324,43 +337,80 @@ func (b *logBuffer) String() string {
 
 // harness is a Storefront wired to fakes over bufconn.
 type harness struct {
-	catalog *fakeCatalog
-	pricing *fakePricing
-	clock   *testClock
-	logs    *logBuffer
-	sf      *Storefront
-	handler http.Handler
+	catalog         *fakeCatalog
+	pricing         *fakePricing
+	accounts        *fakeAccounts
+	cart            *fakeCart
+	orders          *fakeOrders
+	inventory       *fakeInventory
+	recommendations *fakeRecommendations
+	notifications   *fakeNotifications
+	clock           *testClock
+	logs            *logBuffer
+	sf              *Storefront
+	handler         http.Handler
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	catalog := newFakeCatalog()
+	cart := newFakeCart(catalog)
 	h := &harness{
-		catalog: newFakeCatalog(),
-		pricing: newFakePricing(),
-		clock:   &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
-		logs:    &logBuffer{},
+		catalog:   catalog,
+		pricing:   newFakePricing(),
+		accounts:  newFakeAccounts(),
+		cart:      cart,
+		orders:    newFakeOrders(catalog, cart),
+		inventory: &fakeInventory{available: map[string]int64{"espresso-cup": 40, "desk-lamp": 3, "travel-backpack": 0}},
+		recommendations: &fakeRecommendations{suggestions: map[string][]string{
+			"espresso-cup": {"desk-lamp", "no-such-product", "travel-backpack"},
+		}},
+		notifications: &fakeNotifications{},
+		clock:         &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		logs:          &logBuffer{},
 	}
 	conn := serve(t, func(s *grpc.Server) {
 		catalogv1.RegisterCatalogServiceServer(s, h.catalog)
 		pricingv1.RegisterPricingServiceServer(s, h.pricing)
+		accountsv1.RegisterAccountsServiceServer(s, h.accounts)
+		cartv1.RegisterCartServiceServer(s, h.cart)
+		ordersv1.RegisterOrdersServiceServer(s, h.orders)
+		inventoryv1.RegisterInventoryServiceServer(s, h.inventory)
+		recommendationsv1.RegisterRecommendationsServiceServer(s, h.recommendations)
+		notificationsv1.RegisterNotificationsServiceServer(s, h.notifications)
 	})
 	sf, err := New(Config{
-		BaseCurrency:    "USD",
-		CatalogFreshFor: testFreshFor,
-		StaleFor:        testStaleFor,
-		CatalogTimeout:  testCatalogTimeout,
-		PricingTimeout:  testPricingTimeout,
-		Now:             h.clock.now,
-	}, Deps{
-		Catalog: catalogv1.NewCatalogServiceClient(conn),
-		Pricing: pricingv1.NewPricingServiceClient(conn),
-		Logger:  slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+		BaseCurrency:           "USD",
+		CatalogFreshFor:        testFreshFor,
+		StaleFor:               testStaleFor,
+		CatalogTimeout:         testCatalogTimeout,
+		PricingTimeout:         testPricingTimeout,
+		CallTimeout:            testCallTimeout,
+		InventoryTimeout:       testExtrasTimeout,
+		RecommendationsTimeout: testExtrasTimeout,
+		SessionKey:             testSessionKey(),
+		Now:                    h.clock.now,
+	}, testDeps(conn, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	h.sf, h.handler = sf, sf.Handler()
 	return h
+}
+
+// testDeps are clients of every service over conn.
+func testDeps(conn grpc.ClientConnInterface, log *slog.Logger) Deps {
+	return Deps{
+		Catalog:         catalogv1.NewCatalogServiceClient(conn),
+		Pricing:         pricingv1.NewPricingServiceClient(conn),
+		Accounts:        accountsv1.NewAccountsServiceClient(conn),
+		Cart:            cartv1.NewCartServiceClient(conn),
+		Orders:          ordersv1.NewOrdersServiceClient(conn),
+		Inventory:       inventoryv1.NewInventoryServiceClient(conn),
+		Recommendations: recommendationsv1.NewRecommendationsServiceClient(conn),
+		Notifications:   notificationsv1.NewNotificationsServiceClient(conn),
+		Logger:          log,
+	}
 }
 
 // do serves one request and returns the recorded answer.

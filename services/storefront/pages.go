@@ -1,10 +1,12 @@
 package storefront
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
 )
@@ -91,7 +93,9 @@ func listingURL(category, token string) string {
 	return path + "?" + url.Values{"page": {token}}.Encode()
 }
 
-// handleProduct serves GET /products/{id}.
+// handleProduct serves GET /products/{id}: the product with its
+// availability and the products bought with it, when inventory and
+// recommendations answer in time.
 func (s *Storefront) handleProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
@@ -100,8 +104,14 @@ func (s *Storefront) handleProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.fetchCommon(ctx, true)
+	var stock *availability
+	var recs []*catalogv1.Product
+	var extras sync.WaitGroup
+	extras.Go(func() { stock = s.availabilityOf(ctx, id) })
+	extras.Go(func() { recs = s.recommendedFor(ctx, id) })
 	got, err := s.catalog.getProduct(ctx, id)
 	c.wait()
+	extras.Wait()
 	if err != nil {
 		s.renderFailure(w, r, catalogFailure(err, failNoProduct()))
 		return
@@ -113,11 +123,15 @@ func (s *Storefront) handleProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	want := s.sessionCurrency(r, c.currencies, c.known)
-	p := s.priceProducts(ctx, c.currencies, c.known, []*catalogv1.Product{product}, want, c.cats)
+	all := append([]*catalogv1.Product{product}, recs...)
+	p := s.priceProducts(ctx, c.currencies, c.known, all, want, c.cats)
 
 	d := newPage(r, c.layout(product.GetName(), product.GetCategoryId(), want, p.currency), p.notice,
 		staleIf(got.stale || c.catsStale))
 	d.Product = &p.products[0]
+	d.Recommendations = p.products[1:]
+	d.Availability = stock
+	d.AddKey = rand.Text()
 	s.render(w, r, http.StatusOK, "product", d)
 }
 

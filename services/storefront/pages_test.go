@@ -94,11 +94,34 @@ func TestProductPage(t *testing.T) {
 		"<title>Espresso Cup · Bazaar</title>", "<h1>Espresso Cup</h1>", "€11.69",
 		"<p>A small cup.</p>", "<p>Dishwasher safe.</p>", "180 g",
 		`href="/search?q=coffee"`, `href="/category/kitchen">Kitchen</a>`,
-		`src="/images/products/espresso-cup.svg"`, "disabled>Add to cart — coming soon")
+		`src="/images/products/espresso-cup.svg"`, `action="/cart/items"`, `name="product_id" value="espresso-cup"`,
+		`type="submit">Add to cart</button>`, `<p class="stock in">In stock</p>`,
+		"Often bought together", `href="/products/desk-lamp"`, "€40.95", `href="/products/travel-backpack"`)
+	wantNotInBody(t, rec.Body.String(), "no-such-product")
+	if n := h.pricing.count("Convert"); n != 1 {
+		t.Errorf("Convert called %d times, want 1: the product and its recommendations in one batch", n)
+	}
 
 	rec = h.get(t, "/products/desk-lamp")
 	wantStatus(t, rec, http.StatusOK)
-	wantBody(t, rec.Body.String(), "$45.50", "1.25 kg")
+	wantBody(t, rec.Body.String(), "$45.50", "1.25 kg", `<p class="stock low">Only 3 left</p>`)
+	wantNotInBody(t, rec.Body.String(), "Often bought together")
+
+	rec = h.get(t, "/products/travel-backpack")
+	wantStatus(t, rec, http.StatusOK)
+	wantBody(t, rec.Body.String(), `<p class="stock out">Sold out</p>`, `type="submit" disabled>Sold out</button>`)
+}
+
+func TestAvailabilityWords(t *testing.T) {
+	tests := []struct {
+		available int64
+		want      string
+	}{{0, "Sold out"}, {-2, "Sold out"}, {1, "Only 1 left"}, {5, "Only 5 left"}, {6, "In stock"}, {1000, "In stock"}}
+	for _, tt := range tests {
+		if got := describeStock(tt.available).Text; got != tt.want {
+			t.Errorf("describeStock(%d) = %q, want %q", tt.available, got, tt.want)
+		}
+	}
 }
 
 func TestNotFoundPages(t *testing.T) {

@@ -22,7 +22,8 @@ var staticFS embed.FS
 // parsePages parses every page, templates/<name>.tmpl defining "content",
 // with the shared layout and partials.
 func parsePages() (map[string]*template.Template, error) {
-	names := []string{"listing", "product", "search", "error"}
+	names := []string{"listing", "product", "search", "error", "cart", "checkout", "order", "orders",
+		"account", "messages", "message"}
 	pages := make(map[string]*template.Template, len(names))
 	for _, name := range names {
 		t, err := template.ParseFS(templateFS, "templates/layout.tmpl", "templates/partials.tmpl", "templates/"+name+".tmpl")
@@ -57,6 +58,9 @@ type pageData struct {
 	Notices    []string
 	ReturnTo   string
 	Query      string
+	CSRF       string // the session's CSRF token, for every form
+	User       string // the signed-in user's name; empty for a guest
+	Refresh    int    // seconds after which the page reloads itself; 0 for never
 
 	// Listing and search pages.
 	Hero       bool
@@ -66,7 +70,23 @@ type pageData struct {
 	NextPage   string
 
 	// Product page.
-	Product *productView
+	Product         *productView
+	Availability    *availability
+	Recommendations []productView
+	AddKey          string // idempotency key of the add-to-cart form
+
+	// Cart, checkout and account pages.
+	Cart *cartView
+	Form *formView
+
+	// Order pages.
+	Order  *orderView
+	Orders []orderView
+
+	// Messages pages.
+	Messages    []messageView
+	Mail        *messageView
+	MailboxNote string // why the list is empty or missing
 
 	// Error pages.
 	Status  int
@@ -98,6 +118,13 @@ func newPage(r *http.Request, l layout, notes ...string) pageData {
 		PricesIn: l.shown,
 		Notices:  notices(notes...),
 		ReturnTo: localPath(r.URL.RequestURI()),
+	}
+	if sess := sessionOf(r); sess.ID != "" {
+		d.CSRF = csrfOf(r)
+		d.User = sess.Name
+		if d.User == "" && sess.signedIn() {
+			d.User = sess.Email
+		}
 	}
 	if l.known {
 		d.Currencies = l.list.items
@@ -131,8 +158,12 @@ func (s *Storefront) render(w http.ResponseWriter, r *http.Request, status int, 
 // failureHeading titles the error page of status.
 func failureHeading(status int) string {
 	switch status {
-	case http.StatusBadRequest:
+	case http.StatusBadRequest, http.StatusConflict:
 		return "That didn't work"
+	case http.StatusUnauthorized:
+		return "Please sign in"
+	case http.StatusForbidden:
+		return "That form has expired"
 	case http.StatusNotFound:
 		return "We couldn't find that"
 	case http.StatusServiceUnavailable:

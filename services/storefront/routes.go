@@ -12,23 +12,56 @@ import (
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
-// routes returns the handler of every public route.
+// routes returns the handler of every public route. Pages and the JSON
+// API run with the shopper's session; every form POST must carry the
+// session's CSRF token.
 func (s *Storefront) routes() http.Handler {
 	mux := http.NewServeMux()
+	page := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.withSession(h)) }
+	form := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.withSession(s.formPost(h))) }
+	api := func(pattern string, handlers map[string]http.HandlerFunc) {
+		mux.HandleFunc(pattern, s.withSession(s.apiMethods(handlers)))
+	}
 
-	mux.HandleFunc("GET /{$}", s.handleHome)
-	mux.HandleFunc("GET /category/{id}", s.handleCategory)
-	mux.HandleFunc("GET /products/{id}", s.handleProduct)
-	mux.HandleFunc("GET /search", s.handleSearch)
-	mux.HandleFunc("POST /currency", s.handleSetCurrency)
-	mux.HandleFunc("GET /currency", s.handleSetCurrency)
-	mux.HandleFunc("/", s.handleNotFound)
+	page("GET /{$}", s.handleHome)
+	page("GET /category/{id}", s.handleCategory)
+	page("GET /products/{id}", s.handleProduct)
+	page("GET /search", s.handleSearch)
+	form("POST /currency", s.handleSetCurrency)
+	page("GET /currency", s.handleSetCurrency)
+
+	page("GET /cart", s.handleCart)
+	form("POST /cart/items", s.handleAddToCart)
+	form("POST /cart/items/{id}", s.handleSetQuantity)
+	form("POST /cart/items/{id}/delete", s.handleRemoveFromCart)
+	page("GET /checkout", s.handleCheckoutForm)
+	form("POST /checkout", s.handleCheckout)
+	page("GET /orders", s.handleOrders)
+	page("GET /orders/{id}", s.handleOrder)
+	page("GET /signup", s.handleSignUpForm)
+	form("POST /signup", s.handleSignUp)
+	page("GET /signin", s.handleSignInForm)
+	form("POST /signin", s.handleSignIn)
+	form("POST /signout", s.handleSignOut)
+	page("GET /messages", s.handleMessages)
+	page("GET /messages/{id}", s.handleMessage)
+	page("/", s.handleNotFound)
 
 	mux.Handle("GET /static/", s.staticHandler(s.static))
 	mux.HandleFunc("GET /images/products/{file}", s.handleImage)
 
-	mux.HandleFunc("/api/v1/products", s.apiGetOnly(s.handleAPIListProducts))
-	mux.HandleFunc("/api/v1/products/{id}", s.apiGetOnly(s.handleAPIGetProduct))
+	get := http.MethodGet
+	api("/api/v1/products", map[string]http.HandlerFunc{get: s.handleAPIListProducts})
+	api("/api/v1/products/{id}", map[string]http.HandlerFunc{get: s.handleAPIGetProduct})
+	api("/api/v1/cart", map[string]http.HandlerFunc{get: s.handleAPIGetCart, http.MethodDelete: s.handleAPIClearCart})
+	api("/api/v1/cart/items", map[string]http.HandlerFunc{http.MethodPost: s.handleAPIAddCartItem})
+	api("/api/v1/checkout", map[string]http.HandlerFunc{http.MethodPost: s.handleAPICheckout})
+	api("/api/v1/orders", map[string]http.HandlerFunc{get: s.handleAPIListOrders})
+	api("/api/v1/orders/{id}", map[string]http.HandlerFunc{get: s.handleAPIGetOrder})
+	api("/api/v1/accounts", map[string]http.HandlerFunc{http.MethodPost: s.handleAPICreateAccount})
+	api("/api/v1/session", map[string]http.HandlerFunc{
+		http.MethodPost: s.handleAPICreateSession, http.MethodDelete: s.handleAPIDeleteSession,
+	})
 	mux.HandleFunc("/api/", s.apiNotFound)
 
 	mux.HandleFunc("GET /healthz", handleHealthz)

@@ -1,11 +1,17 @@
 // Package storefront is the shop's edge: it serves the server-rendered HTML
-// pages, the public JSON API under /api/v1/ and product images, calling the
-// catalog and pricing services over gRPC.
+// pages, the public JSON API under /api/v1/ and product images, calling
+// the other services (catalog, pricing, cart, orders, accounts, inventory,
+// recommendations, notifications) over gRPC. It owns the shoppers'
+// sessions: a signed cookie, so any replica can serve any shopper.
 //
 // It degrades rather than fails: when pricing is down, prices are shown in
 // the base currency with a notice; when catalog is down, the last good copy
 // of each catalog answer it has seen is served (stale-while-error) with a
-// notice, and only a page it has never seen answers 503.
+// notice, and only a page it has never seen answers 503. Without accounts,
+// shoppers browse, fill carts and check out as guests; without cart or
+// orders, only adding to the cart or checking out fails, with a message;
+// without inventory, recommendations or notifications, the availability
+// line, the recommendation strip or the messages page are left out.
 package storefront
 
 import (
@@ -18,8 +24,14 @@ import (
 	"net/http"
 	"time"
 
+	accountsv1 "github.com/bazaar-shop/bazaar/api/bazaar/accounts/v1"
+	cartv1 "github.com/bazaar-shop/bazaar/api/bazaar/cart/v1"
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
+	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
+	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
+	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
+	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
 	"github.com/bazaar-shop/bazaar/platform/money"
 )
 
@@ -35,6 +47,17 @@ const (
 	DefaultCatalogTimeout = 800 * time.Millisecond
 	// DefaultPricingTimeout is the default of Config.PricingTimeout.
 	DefaultPricingTimeout = 300 * time.Millisecond
+	// DefaultCallTimeout is the default of Config.CallTimeout.
+	DefaultCallTimeout = 2 * time.Second
+	// DefaultInventoryTimeout is the default of Config.InventoryTimeout.
+	DefaultInventoryTimeout = 200 * time.Millisecond
+	// DefaultRecommendationsTimeout is the default of
+	// Config.RecommendationsTimeout.
+	DefaultRecommendationsTimeout = 150 * time.Millisecond
+	// DefaultSessionMaxAge is the default of Config.SessionMaxAge.
+	DefaultSessionMaxAge = 30 * 24 * time.Hour
+	// MinSessionKeyBytes is the shortest Config.SessionKey accepted.
+	MinSessionKeyBytes = 32
 )
 
 // currenciesFreshFor is how long pricing's currency list is reused.
@@ -56,6 +79,22 @@ type Config struct {
 	CatalogTimeout time.Duration
 	// PricingTimeout is the deadline of each pricing call (default 300ms).
 	PricingTimeout time.Duration
+	// CallTimeout is the deadline of each call to cart, orders, accounts
+	// and notifications (default 2s).
+	CallTimeout time.Duration
+	// InventoryTimeout is the deadline of the availability call of a
+	// product page (default 200ms): past it the line is left out.
+	InventoryTimeout time.Duration
+	// RecommendationsTimeout is the deadline of the recommendations call
+	// of a product page (default 150ms): past it the strip is left out.
+	RecommendationsTimeout time.Duration
+	// SessionKey signs session cookies and derives CSRF tokens (HMAC-SHA256);
+	// at least MinSessionKeyBytes random bytes, the same for every replica
+	// and kept across restarts (see LoadSessionKey). Required.
+	SessionKey []byte
+	// SessionMaxAge is how long a session cookie is honoured after it was
+	// issued (default 30 days); it is renewed as the shopper comes back.
+	SessionMaxAge time.Duration
 	// Now tells the time (default time.Now).
 	Now func() time.Time
 }
@@ -66,19 +105,33 @@ type Deps struct {
 	Catalog catalogv1.CatalogServiceClient
 	// Pricing serves currencies and conversions. Required.
 	Pricing pricingv1.PricingServiceClient
+	// Accounts registers users and checks passwords. Required.
+	Accounts accountsv1.AccountsServiceClient
+	// Cart keeps the shoppers' carts. Required.
+	Cart cartv1.CartServiceClient
+	// Orders takes and reports orders. Required.
+	Orders ordersv1.OrdersServiceClient
+	// Inventory tells product availability. Required.
+	Inventory inventoryv1.InventoryServiceClient
+	// Recommendations suggests products. Required.
+	Recommendations recommendationsv1.RecommendationsServiceClient
+	// Notifications reads the shoppers' messages. Required.
+	Notifications notificationsv1.NotificationsServiceClient
 	// Logger receives degradations and errors (default: discarded).
 	Logger *slog.Logger
 }
 
 // Storefront serves the shop's pages and public API. Create it with New.
 type Storefront struct {
-	cfg     Config
-	catalog *catalogCache
-	pricing *pricingCache
-	log     *slog.Logger
-	pages   map[string]*template.Template
-	static  fs.FS
-	handler http.Handler
+	cfg      Config
+	deps     Deps
+	sessions *sessions
+	catalog  *catalogCache
+	pricing  *pricingCache
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	static   fs.FS
+	handler  http.Handler
 }
 
 // New returns a Storefront, or an error naming the first bad setting.
@@ -87,11 +140,8 @@ func New(cfg Config, deps Deps) (*Storefront, error) {
 	if err != nil {
 		return nil, err
 	}
-	if deps.Catalog == nil {
-		return nil, errors.New("storefront: Deps.Catalog is required")
-	}
-	if deps.Pricing == nil {
-		return nil, errors.New("storefront: Deps.Pricing is required")
+	if err := deps.check(); err != nil {
+		return nil, err
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -112,7 +162,10 @@ func New(cfg Config, deps Deps) (*Storefront, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storefront: static files: %w", err)
 	}
-	s := &Storefront{cfg: cfg, catalog: catalog, pricing: pricing, log: deps.Logger, pages: pages, static: static}
+	s := &Storefront{
+		cfg: cfg, deps: deps, catalog: catalog, pricing: pricing, log: deps.Logger, pages: pages, static: static,
+		sessions: newSessions(cfg.SessionKey, cfg.SessionMaxAge, cfg.Now),
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -134,6 +187,10 @@ func (c Config) withDefaults() (Config, error) {
 		{"StaleFor", &c.StaleFor, DefaultStaleFor},
 		{"CatalogTimeout", &c.CatalogTimeout, DefaultCatalogTimeout},
 		{"PricingTimeout", &c.PricingTimeout, DefaultPricingTimeout},
+		{"CallTimeout", &c.CallTimeout, DefaultCallTimeout},
+		{"InventoryTimeout", &c.InventoryTimeout, DefaultInventoryTimeout},
+		{"RecommendationsTimeout", &c.RecommendationsTimeout, DefaultRecommendationsTimeout},
+		{"SessionMaxAge", &c.SessionMaxAge, DefaultSessionMaxAge},
 	}
 	for _, d := range durations {
 		if *d.p < 0 {
@@ -147,10 +204,39 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("storefront: StaleFor (%v) must be at least CatalogFreshFor (%v) and %v",
 			c.StaleFor, c.CatalogFreshFor, currenciesFreshFor)
 	}
+	if len(c.SessionKey) < MinSessionKeyBytes {
+		return c, fmt.Errorf("storefront: SessionKey must be at least %d bytes, got %d", MinSessionKeyBytes, len(c.SessionKey))
+	}
+	if c.SessionMaxAge < time.Hour {
+		return c, fmt.Errorf("storefront: SessionMaxAge must be at least 1h, got %v", c.SessionMaxAge)
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return c, nil
+}
+
+// check reports the first missing client.
+func (d Deps) check() error {
+	required := []struct {
+		name    string
+		missing bool
+	}{
+		{"Catalog", d.Catalog == nil},
+		{"Pricing", d.Pricing == nil},
+		{"Accounts", d.Accounts == nil},
+		{"Cart", d.Cart == nil},
+		{"Orders", d.Orders == nil},
+		{"Inventory", d.Inventory == nil},
+		{"Recommendations", d.Recommendations == nil},
+		{"Notifications", d.Notifications == nil},
+	}
+	for _, r := range required {
+		if r.missing {
+			return fmt.Errorf("storefront: Deps.%s is required", r.name)
+		}
+	}
+	return nil
 }
 
 // Handler returns the public HTTP handler: every page, the JSON API,
@@ -160,7 +246,7 @@ func (s *Storefront) Handler() http.Handler {
 }
 
 // Ready reports whether the storefront can serve. It does not depend on
-// catalog or pricing being up (it degrades without them), so it fails only
+// any other service being up (it degrades without them), so it fails only
 // when the Storefront was not built by New.
 func (s *Storefront) Ready(ctx context.Context) error {
 	if s == nil || s.handler == nil {

@@ -9,28 +9,38 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
-	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	deps := Deps{
-		Catalog: catalogv1.NewCatalogServiceClient(nil),
-		Pricing: pricingv1.NewPricingServiceClient(nil),
+	deps := testDeps(nil, nil)
+	without := func(drop func(*Deps)) Deps {
+		d := deps
+		drop(&d)
+		return d
 	}
+	key := testSessionKey()
 	tests := []struct {
 		name    string
 		cfg     Config
 		deps    Deps
 		wantErr string
 	}{
-		{"bad base currency", Config{BaseCurrency: "usd"}, deps, "BaseCurrency"},
-		{"negative freshness", Config{CatalogFreshFor: -time.Second}, deps, "CatalogFreshFor"},
-		{"stale shorter than fresh", Config{CatalogFreshFor: time.Hour, StaleFor: 2 * time.Minute}, deps, "StaleFor"},
-		{"negative timeout", Config{PricingTimeout: -1}, deps, "PricingTimeout"},
-		{"no catalog", Config{}, Deps{Pricing: deps.Pricing}, "Catalog"},
-		{"no pricing", Config{}, Deps{Catalog: deps.Catalog}, "Pricing"},
+		{"bad base currency", Config{BaseCurrency: "usd", SessionKey: key}, deps, "BaseCurrency"},
+		{"negative freshness", Config{CatalogFreshFor: -time.Second, SessionKey: key}, deps, "CatalogFreshFor"},
+		{"stale shorter than fresh", Config{CatalogFreshFor: time.Hour, StaleFor: 2 * time.Minute, SessionKey: key}, deps, "StaleFor"},
+		{"negative timeout", Config{PricingTimeout: -1, SessionKey: key}, deps, "PricingTimeout"},
+		{"negative call timeout", Config{CallTimeout: -1, SessionKey: key}, deps, "CallTimeout"},
+		{"no session key", Config{}, deps, "SessionKey"},
+		{"short session key", Config{SessionKey: key[:31]}, deps, "SessionKey"},
+		{"short session life", Config{SessionKey: key, SessionMaxAge: time.Minute}, deps, "SessionMaxAge"},
+		{"no catalog", Config{SessionKey: key}, without(func(d *Deps) { d.Catalog = nil }), "Catalog"},
+		{"no pricing", Config{SessionKey: key}, without(func(d *Deps) { d.Pricing = nil }), "Pricing"},
+		{"no accounts", Config{SessionKey: key}, without(func(d *Deps) { d.Accounts = nil }), "Accounts"},
+		{"no cart", Config{SessionKey: key}, without(func(d *Deps) { d.Cart = nil }), "Cart"},
+		{"no orders", Config{SessionKey: key}, without(func(d *Deps) { d.Orders = nil }), "Orders"},
+		{"no inventory", Config{SessionKey: key}, without(func(d *Deps) { d.Inventory = nil }), "Inventory"},
+		{"no recommendations", Config{SessionKey: key}, without(func(d *Deps) { d.Recommendations = nil }), "Recommendations"},
+		{"no notifications", Config{SessionKey: key}, without(func(d *Deps) { d.Notifications = nil }), "Notifications"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +50,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{}, deps); err != nil {
+	if _, err := New(Config{SessionKey: key}, deps); err != nil {
 		t.Errorf("New with defaults: %v", err)
 	}
 }

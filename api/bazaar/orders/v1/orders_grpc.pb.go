@@ -46,7 +46,8 @@ type OrdersServiceClient interface {
 	// shipping is down or slow). The idempotency key decides: repeating a
 	// used key with the same request returns the order the first call made,
 	// with its status now; a used key with a different request is
-	// FAILED_PRECONDITION. INVALID_ARGUMENT, naming the field, for a bad
+	// FAILED_PRECONDITION; a used key with no items (a retry whose cart the
+	// order itself emptied) returns that order. INVALID_ARGUMENT, naming the field, for a bad
 	// e-mail, address, card, currency or item list, or a product the catalog
 	// does not sell; FAILED_PRECONDITION for a destination shipping does not
 	// serve; UNAVAILABLE when the catalog cannot be reached (nothing was
@@ -110,7 +111,8 @@ type OrdersServiceServer interface {
 	// shipping is down or slow). The idempotency key decides: repeating a
 	// used key with the same request returns the order the first call made,
 	// with its status now; a used key with a different request is
-	// FAILED_PRECONDITION. INVALID_ARGUMENT, naming the field, for a bad
+	// FAILED_PRECONDITION; a used key with no items (a retry whose cart the
+	// order itself emptied) returns that order. INVALID_ARGUMENT, naming the field, for a bad
 	// e-mail, address, card, currency or item list, or a product the catalog
 	// does not sell; FAILED_PRECONDITION for a destination shipping does not
 	// serve; UNAVAILABLE when the catalog cannot be reached (nothing was

@@ -81,7 +81,7 @@ func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 
 // Ready reports whether the server takes connections and JetStream is on.
 func (s *Server) Ready() bool {
-	return s.ns.ReadyForConnections(0) && s.ns.JetStreamEnabled()
+	return s.ns.ReadyForConnections(100*time.Millisecond) && s.ns.JetStreamEnabled()
 }
 
 // Shutdown stops the server and waits until it has.

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/bazaar-shop/bazaar/platform/config"
 	"github.com/bazaar-shop/bazaar/platform/daemon"
 	"github.com/bazaar-shop/bazaar/services/shipping"
 )
@@ -20,26 +19,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	var cfg shipping.Config
-	code := daemon.Main(ctx, daemon.Program{Service: "shipping", Version: version},
-		func(fs *config.FlagSet) {
-			fs.StringVar(&cfg.DSN, "dsn", "", "database DSN (default: sqlite file shipping.db in the data directory)")
-		},
-		func(ctx context.Context, env *daemon.Env) (daemon.Service, error) {
-			if cfg.DSN == "" {
-				cfg.DSN = "sqlite:" + env.DataPath("shipping.db")
-			}
-			bus, err := env.Bus()
-			if err != nil {
-				return nil, err
-			}
-			svc, err := shipping.New(ctx, cfg, shipping.Deps{Bus: bus, Events: env.EventsTelemetry()}, env.Logger)
-			if err != nil {
-				return nil, err
-			}
-			svc.Register(env.Server.GRPC())
-			return svc, nil
-		})
+	code := daemon.Main(ctx, shipping.Command(version))
 	stop()
 	os.Exit(code)
 }

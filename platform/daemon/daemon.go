@@ -84,7 +84,8 @@ type Env struct {
 	// HTTP handler.
 	Server *server.Server
 
-	bus *events.Bus
+	bus   *events.Bus
+	conns []*grpc.ClientConn
 }
 
 // Service is a running service as the daemon manages it.
@@ -107,12 +108,25 @@ type Background interface {
 // server.
 type Wire func(ctx context.Context, env *Env) (Service, error)
 
+// Command is everything a service binary runs: what the service is, its
+// own flags (nil for none) and its wiring. Each service package exports
+// one, so its binary and the single-process shop run the same code.
+type Command struct {
+	// Program names the service and its version.
+	Program Program
+	// Flags declares the service's own settings; nil for none.
+	Flags func(*config.FlagSet)
+	// Wire builds the service once settings are parsed.
+	Wire Wire
+}
+
 // Run parses args and the environment (flags declares the service's own
 // flags), builds telemetry and the server, wires the service, and serves
 // until ctx ends; then it drains and stops. A bad setting fails before
 // anything starts, with a message naming it.
-func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string) (string, bool), flags func(*config.FlagSet), wire Wire) error {
-	s, err := parseSettings(prog, args, lookupEnv, flags)
+func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string) (string, bool)) error {
+	prog, wire := cmd.Program, cmd.Wire
+	s, err := parseSettings(prog, args, lookupEnv, cmd.Flags)
 	if err != nil {
 		return err
 	}
@@ -140,6 +154,10 @@ func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string
 	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv}
 	svc, err := wire(ctx, env)
 	if err != nil {
+		err = errors.Join(err, env.closeConns())
+		if env.bus != nil {
+			env.bus.Close()
+		}
 		return fmt.Errorf("start %s: %w", s.Service, err)
 	}
 	srv.AddReadinessCheck(s.Service, svc.Ready)
@@ -161,7 +179,7 @@ func Run(ctx context.Context, prog Program, args []string, lookupEnv func(string
 	runErr := srv.Run(ctx)
 	stopBackground()
 	<-bgDone
-	closeErr := svc.Close()
+	closeErr := errors.Join(svc.Close(), env.closeConns())
 	if env.bus != nil {
 		env.bus.Close()
 	}
@@ -219,17 +237,30 @@ func parseLevel(s string) slog.Level { return levels()[strings.ToLower(s)] }
 // Dial connects to another service through its published API: target is
 // "registry:///name" (local mode), "dns:///host:port" or "host:port". svc
 // is the called service's descriptor, from which idempotent methods get
-// retries. The connection carries the service's telemetry.
+// retries. The connection carries the service's telemetry; the daemon
+// closes it after the service's Close.
 func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.ClientConn, error) {
 	conn, err := client.Dial(target, client.Options{
 		Registry:       e.Settings.Registry,
 		DefaultTimeout: e.Settings.CallTimeout,
 		Services:       []protoreflect.ServiceDescriptor{svc},
+		From:           e.Settings.Service,
 	}, e.Telemetry.DialOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
+	e.conns = append(e.conns, conn)
 	return conn, nil
+}
+
+// closeConns closes every connection Dial made.
+func (e *Env) closeConns() error {
+	var errs []error
+	for _, c := range e.conns {
+		errs = append(errs, c.Close())
+	}
+	e.conns = nil
+	return errors.Join(errs...)
 }
 
 // EventsTelemetry is the telemetry the events package uses.
@@ -264,8 +295,8 @@ func (e *Env) DataPath(file string) string { return filepath.Join(e.Settings.Dat
 // to SIGINT and SIGTERM) and turns an error into exit status 1 with the
 // message, which names the service, on stderr.
 // It returns the exit status for os.Exit.
-func Main(ctx context.Context, prog Program, flags func(*config.FlagSet), wire Wire) int {
-	err := Run(ctx, prog, os.Args[1:], os.LookupEnv, flags, wire)
+func Main(ctx context.Context, cmd Command) int {
+	err := Run(ctx, cmd, os.Args[1:], os.LookupEnv)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0

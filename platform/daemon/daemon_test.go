@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
 	"github.com/bazaar-shop/bazaar/platform/config"
 )
 
@@ -84,15 +88,20 @@ func TestRunServesUntilCancelledThenCloses(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	svc := &fakeService{}
 	var env *Env
+	var conn *grpc.ClientConn
 	done := make(chan error, 1)
 	wired := make(chan struct{})
 	go func() {
-		done <- Run(ctx, Program{Service: "svc", Version: "v1"}, []string{"-drain-delay", "0s", "-data", t.TempDir()}, noEnv, nil,
-			func(_ context.Context, e *Env) (Service, error) {
-				env = e
-				close(wired)
-				return svc, nil
-			})
+		done <- Run(ctx, Command{Program: Program{Service: "svc", Version: "v1"}, Wire: func(_ context.Context, e *Env) (Service, error) {
+			env = e
+			c, err := e.Dial("127.0.0.1:1", healthpb.File_grpc_health_v1_health_proto.Services().Get(0))
+			if err != nil {
+				return nil, err
+			}
+			conn = c
+			close(wired)
+			return svc, nil
+		}}, []string{"-drain-delay", "0s", "-data", t.TempDir()}, noEnv)
 	}()
 	<-wired
 	select {
@@ -130,11 +139,14 @@ func TestRunServesUntilCancelledThenCloses(t *testing.T) {
 	if !svc.closed.Load() {
 		t.Error("service was not closed")
 	}
+	if st := conn.GetState(); st != connectivity.Shutdown {
+		t.Errorf("connection dialed by the wiring is %v after stop, want Shutdown", st)
+	}
 }
 
 func TestRunReportsWiringErrorsWithTheServiceName(t *testing.T) {
-	err := Run(context.Background(), Program{Service: "svc"}, nil, noEnv, nil,
-		func(context.Context, *Env) (Service, error) { return nil, errors.New("database is corrupt") })
+	err := Run(context.Background(), Command{Program: Program{Service: "svc"},
+		Wire: func(context.Context, *Env) (Service, error) { return nil, errors.New("database is corrupt") }}, nil, noEnv)
 	if err == nil || !strings.Contains(err.Error(), "start svc") || !strings.Contains(err.Error(), "database is corrupt") {
 		t.Fatalf("Run = %v", err)
 	}
@@ -164,8 +176,8 @@ func TestRunStopsBackgroundWorkBeforeClose(t *testing.T) {
 	svc.ready.Store(true)
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Program{Service: "svc"}, []string{"-drain-delay", "0s", "-data", t.TempDir()}, noEnv, nil,
-			func(context.Context, *Env) (Service, error) { return svc, nil })
+		done <- Run(ctx, Command{Program: Program{Service: "svc"}, Wire: func(context.Context, *Env) (Service, error) { return svc, nil }},
+			[]string{"-drain-delay", "0s", "-data", t.TempDir()}, noEnv)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !svc.started.Load() {

@@ -1,0 +1,46 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bazaar-shop/bazaar/platform/config"
+)
+
+func TestCommand(t *testing.T) {
+	cmd := Command("v")
+	if cmd.Program.Service != "inventory" || cmd.Program.Version != "v" {
+		t.Fatalf("Program = %+v", cmd.Program)
+	}
+	if cmd.Flags == nil || cmd.Wire == nil {
+		t.Fatal("Command has no Flags or no Wire")
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string // "": parses; else a part of the error naming the flag
+	}{
+		{name: "defaults"},
+		{name: "dsn", args: []string{"-dsn", "sqlite:/tmp/x.db"}},
+		{name: "dsn from the environment", env: map[string]string{"BAZAAR_DSN": "sqlite:/tmp/x.db"}},
+		{name: "dsn without a value", args: []string{"-dsn"}, wantErr: "-dsn"},
+		{name: "threshold", args: []string{"-low-stock-threshold", "3"}},
+		{name: "zero threshold", args: []string{"-low-stock-threshold", "0"}, wantErr: "-low-stock-threshold (BAZAAR_LOW_STOCK_THRESHOLD): must be positive"},
+		{name: "negative threshold from the environment", env: map[string]string{"BAZAAR_LOW_STOCK_THRESHOLD": "-1"}, wantErr: "-low-stock-threshold (BAZAAR_LOW_STOCK_THRESHOLD): must be positive"},
+		{name: "threshold not a number", args: []string{"-low-stock-threshold", "ten"}, wantErr: "-low-stock-threshold"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := config.NewFlagSet("inventory")
+			cmd.Flags(fs)
+			err := fs.Parse(tt.args, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Parse(%q) = %v, want nil", tt.args, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Parse(%q) = %v, want an error naming %q", tt.args, err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/config"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/inproc"
 	"github.com/bazaar-shop/bazaar/platform/server"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 )
@@ -84,9 +86,26 @@ type Env struct {
 	// HTTP handler.
 	Server *server.Server
 
-	bus   *events.Bus
-	conns []*grpc.ClientConn
+	bus     *events.Bus
+	conns   []*grpc.ClientConn
+	network *inproc.Network // set in the single-process shop
 }
+
+// Option changes how Run runs a service.
+type Option func(*runOptions)
+
+type runOptions struct {
+	network   *inproc.Network
+	logOutput io.Writer
+}
+
+// InProcess serves the service's gRPC API on the in-memory network n,
+// under its service name, and dials other services through n: the
+// single-process shop, where every service shares one process.
+func InProcess(n *inproc.Network) Option { return func(o *runOptions) { o.network = n } }
+
+// LogTo writes the service's logs to w instead of standard error.
+func LogTo(w io.Writer) Option { return func(o *runOptions) { o.logOutput = w } }
 
 // Service is a running service as the daemon manages it.
 type Service interface {
@@ -124,7 +143,11 @@ type Command struct {
 // flags), builds telemetry and the server, wires the service, and serves
 // until ctx ends; then it drains and stops. A bad setting fails before
 // anything starts, with a message naming it.
-func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string) (string, bool)) error {
+func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string) (string, bool), opts ...Option) error {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	prog, wire := cmd.Program, cmd.Wire
 	s, err := parseSettings(prog, args, lookupEnv, cmd.Flags)
 	if err != nil {
@@ -132,7 +155,7 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 	}
 	tel, err := telemetry.New(ctx, telemetry.Options{
 		Service: s.Service, Version: s.Version, Instance: s.Instance,
-		LogLevel: parseLevel(s.LogLevel), OTLPEndpoint: s.OTLPEndpoint,
+		LogLevel: parseLevel(s.LogLevel), OTLPEndpoint: s.OTLPEndpoint, LogOutput: o.logOutput,
 	})
 	if err != nil {
 		return err
@@ -144,14 +167,20 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 			tel.Logger.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	srv, err := server.New(server.Config{
+	scfg := server.Config{
 		GRPCAddr: s.GRPCAddr, AdminAddr: s.AdminAddr, HTTPAddr: s.HTTPAddr,
 		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout,
-	}, tel)
+	}
+	if o.network != nil {
+		if scfg.GRPCListener, err = o.network.Listen(s.Service); err != nil {
+			return fmt.Errorf("%s: %w", s.Service, err)
+		}
+	}
+	srv, err := server.New(scfg, tel)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Service, err)
 	}
-	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv}
+	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv, network: o.network}
 	svc, err := wire(ctx, env)
 	if err != nil {
 		err = errors.Join(err, env.closeConns())
@@ -240,12 +269,21 @@ func parseLevel(s string) slog.Level { return levels()[strings.ToLower(s)] }
 // retries. The connection carries the service's telemetry; the daemon
 // closes it after the service's Close.
 func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.ClientConn, error) {
+	extra := e.Telemetry.DialOptions()
+	if e.network != nil {
+		// In one process every service is reached by name on the
+		// in-memory network; there is no registry to resolve.
+		if name, ok := strings.CutPrefix(target, "registry:///"); ok {
+			target = "passthrough:///" + name
+		}
+		extra = append(extra, grpc.WithContextDialer(e.network.Dial))
+	}
 	conn, err := client.Dial(target, client.Options{
 		Registry:       e.Settings.Registry,
 		DefaultTimeout: e.Settings.CallTimeout,
 		Services:       []protoreflect.ServiceDescriptor{svc},
 		From:           e.Settings.Service,
-	}, e.Telemetry.DialOptions()...)
+	}, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}

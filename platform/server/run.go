@@ -95,7 +95,10 @@ func (s *Server) listen(ctx context.Context) (listeners, error) {
 		return l, nil
 	}
 	var err error
-	if lis.grpc, err = bind("gRPC", s.cfg.GRPCAddr); err != nil {
+	if s.cfg.GRPCListener != nil {
+		lis.grpc = s.cfg.GRPCListener
+		opened = append(opened, lis.grpc)
+	} else if lis.grpc, err = bind("gRPC", s.cfg.GRPCAddr); err != nil {
 		return lis, err
 	}
 	if lis.admin, err = bind("admin", s.cfg.AdminAddr); err != nil {

@@ -29,9 +29,13 @@ const (
 
 // Config sets a Server's addresses, limits and drain timing.
 type Config struct {
-	GRPCAddr  string // gRPC listener, e.g. ":9000" or "127.0.0.1:0"; required
+	GRPCAddr  string // gRPC listener, e.g. ":9000" or "127.0.0.1:0"; required unless GRPCListener is set
 	AdminAddr string // admin HTTP listener (/metrics /healthz /readyz /debug/pprof); required
 	HTTPAddr  string // optional public HTTP listener; "" = none
+
+	// GRPCListener, when set, serves gRPC instead of listening on
+	// GRPCAddr: an in-memory listener in the single-process shop.
+	GRPCListener net.Listener
 
 	MaxRecvMsgBytes  int   // largest gRPC message accepted; default 4 MiB
 	MaxSendMsgBytes  int   // largest gRPC message sent; default 4 MiB
@@ -50,7 +54,7 @@ type Config struct {
 // or an error naming the first invalid field.
 func (c Config) withDefaults() (Config, error) {
 	switch {
-	case c.GRPCAddr == "":
+	case c.GRPCAddr == "" && c.GRPCListener == nil:
 		return c, errors.New("GRPCAddr is required")
 	case c.AdminAddr == "":
 		return c, errors.New("AdminAddr is required")

@@ -1,6 +1,7 @@
 // Command bazaar runs and operates the Bazaar shop: `bazaar up` starts
-// every service as its own process on this machine; `bazaar status` shows
-// what runs.
+// every service as its own process on this machine; `bazaar status`,
+// `scale`, `kill`, `restart`, `upgrade`, `logs` and `fault` operate the
+// running shop through its control API.
 package main
 
 import (
@@ -34,6 +35,12 @@ func commands() []command {
 	return []command{
 		{"up", "build and start every service, print the storefront URL, run until interrupted", runUp},
 		{"status", "list the running instances (--json for machines)", runStatus},
+		{"scale", "run N instances of a service: scale SERVICE=N", runScale},
+		{"kill", "kill -9 a service's instances, or one: kill SERVICE[/INSTANCE]", runKill},
+		{"restart", "restart a service's instances one at a time, without downtime", runRestart},
+		{"upgrade", "rebuild a service and roll its instances onto the new binary", runUpgrade},
+		{"logs", "print the instances' merged logs: logs [SERVICE] [-f]", runLogs},
+		{"fault", "inject latency, errors or a blackhole between services: fault 'FROM->TO' …", runFault},
 		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
 		{"verify", "check the order flow's invariants through the services' APIs", runVerify},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/build"
+	"github.com/bazaar-shop/bazaar/internal/control"
 	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/platform/config"
 )
@@ -89,7 +90,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer unlock()
 
-	binDir, err := prepareBinaries(ctx, c, stdout)
+	bins, err := prepareBinaries(ctx, c, stdout)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,11 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	sup, err := supervisor.New(supervisor.Config{DataDir: c.data, Host: c.host, Logger: logger})
+	cfg := supervisor.Config{DataDir: c.data, Host: c.host, Logger: logger}
+	if bins.root != "" {
+		cfg.Build = upgradeBuilder(bins.root, bins.dir)
+	}
+	sup, err := supervisor.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -108,6 +113,17 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "bazaar up: stop: %v\n", err)
 		}
 		fmt.Fprintln(stdout, "stopped")
+	}()
+	// The control API serves `bazaar status`, `scale`, … until up stops:
+	// closed before the instances stop, so no operation races the stop.
+	ctl, err := control.Serve(sup, control.FilePath(c.data), logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := ctl.Close(); err != nil {
+			fmt.Fprintf(stderr, "bazaar up: %v\n", err)
+		}
 	}()
 
 	start := time.Now()
@@ -124,7 +140,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, s := range services() {
 		spec := supervisor.Spec{
 			Name:    s.name,
-			Binary:  filepath.Join(binDir, s.name),
+			Binary:  filepath.Join(bins.dir, s.name),
+			Version: bins.version,
 			Env:     []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL},
 			Restart: true,
 		}
@@ -138,6 +155,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d grpc %s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr)
 	}
 	fmt.Fprintf(stdout, "ready in %.1fs; data in %s, logs in %s\n", time.Since(start).Seconds(), sup.DataDir(), filepath.Join(sup.DataDir(), "logs"))
+	fmt.Fprintf(stdout, "control: http://%s (token in %s)\n", ctl.Addr(), control.FilePath(c.data))
 	fmt.Fprintf(stdout, "storefront: http://%s\n", httpAddr)
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
@@ -157,7 +175,7 @@ func startBus(ctx context.Context, sup *supervisor.Supervisor, host string, stdo
 		return "", err
 	}
 	inst, err := sup.Start(ctx, supervisor.Spec{
-		Name: "nats", Binary: self, Args: []string{"nats"}, GRPCAddr: addr, Restart: true,
+		Name: "nats", Binary: self, Args: []string{"nats"}, GRPCAddr: addr, Restart: true, Version: version,
 		Env: []string{"BAZAAR_NATS_ADDR=" + addr},
 	})
 	if err != nil {
@@ -167,9 +185,17 @@ func startBus(ctx context.Context, sup *supervisor.Supervisor, host string, stdo
 	return "nats://" + addr, nil
 }
 
+// binaries is where the service binaries are and what they were built
+// from.
+type binaries struct {
+	dir     string // absolute directory of the binaries
+	version string // stamped into them; "" when not built here
+	root    string // the source tree; "" when not built here (-no-build)
+}
+
 // prepareBinaries builds the service binaries (unless told not to) and
-// returns the directory that holds them.
-func prepareBinaries(ctx context.Context, c upConfig, stdout io.Writer) (string, error) {
+// says where they are.
+func prepareBinaries(ctx context.Context, c upConfig, stdout io.Writer) (binaries, error) {
 	binDir := c.bin
 	if binDir == "" {
 		binDir = filepath.Join(c.data, "bin")
@@ -178,22 +204,29 @@ func prepareBinaries(ctx context.Context, c upConfig, stdout io.Writer) (string,
 	for i, s := range services() {
 		names[i] = s.name
 	}
+	var b binaries
 	if !c.noBuild {
 		root, err := build.FindModuleRoot(".")
 		if err != nil {
-			return "", fmt.Errorf("build services: %w (run from the repository, or pass -no-build -bin DIR)", err)
+			return b, fmt.Errorf("build services: %w (run from the repository, or pass -no-build -bin DIR)", err)
 		}
+		b.root, b.version = root, build.Version(ctx, root)
 		fmt.Fprintf(stdout, "building %d services…\n", len(names))
-		if err := build.Binaries(ctx, root, binDir, build.Version(ctx, root), names); err != nil {
-			return "", err
+		if err := build.Binaries(ctx, root, binDir, b.version, names); err != nil {
+			return b, err
 		}
 	}
 	for _, n := range names {
 		if _, err := os.Stat(filepath.Join(binDir, n)); err != nil {
-			return "", fmt.Errorf("service binary: %w", err)
+			return b, fmt.Errorf("service binary: %w", err)
 		}
 	}
-	return filepath.Abs(binDir)
+	dir, err := filepath.Abs(binDir)
+	if err != nil {
+		return b, fmt.Errorf("service binaries: %w", err)
+	}
+	b.dir = dir
+	return b, nil
 }
 
 // lockDataDir takes an exclusive lock on the data directory, so two `up`

@@ -28,6 +28,7 @@ type Instance struct {
 	LogPath string
 
 	spec     Spec
+	seq      int // the number in the id: instances of a service by age
 	restarts int
 	cmd      *exec.Cmd
 	started  time.Time
@@ -35,13 +36,52 @@ type Instance struct {
 
 	mu      sync.Mutex
 	exitErr error
-	ready   bool
-	stop    bool
+	ready   bool // the last readiness probe passed
+	joined  bool // it was ready once: it is no longer starting
+	stop    bool // stopped on purpose: draining, never restarted
+}
+
+// State is where an instance is in its life.
+type State string
+
+// The states of an instance.
+const (
+	// StateStarting: the process runs but was never ready yet.
+	StateStarting State = "starting"
+	// StateReady: its last readiness probe passed; it is in the registry.
+	StateReady State = "ready"
+	// StateUnready: it was ready but its last probe failed; it left the
+	// registry until a probe passes again.
+	StateUnready State = "unready"
+	// StateDraining: it is being stopped on purpose (scale down, rolling
+	// restart, shutdown): out of the registry, finishing its work.
+	StateDraining State = "draining"
+	// StateExited: the process has ended; a crashed instance stays in
+	// this state until its restart replaces it.
+	StateExited State = "exited"
+)
+
+// Info describes one instance at one moment, as `bazaar status`, the
+// control API and the console show it.
+type Info struct {
+	ID        string    `json:"id"`
+	Service   string    `json:"service"`
+	PID       int       `json:"pid"`
+	GRPCAddr  string    `json:"grpc_addr"`
+	AdminAddr string    `json:"admin_addr"`
+	HTTPAddr  string    `json:"http_addr,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	Binary    string    `json:"binary"`
+	State     State     `json:"state"`
+	Restarts  int       `json:"restarts"`
+	Started   time.Time `json:"started"`
+	// Exit is how the process ended, for an exited instance.
+	Exit string `json:"exit,omitempty"`
 }
 
 // startInstance starts the process of one instance. prev, the instance it
 // replaces after a crash, lends it its addresses and restart count; nil
-// picks fresh ports.
+// picks fresh ports (a fixed Spec.GRPCAddr is kept).
 func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance, error) {
 	var grpcAddr, adminAddr string
 	var err error
@@ -132,6 +172,50 @@ func freeAddr(host string) (string, error) {
 // Restarts is how many times the instance was restarted after a crash.
 func (in *Instance) Restarts() int { return in.restarts }
 
+// Version is the version of the binary the instance runs ("" if unknown).
+func (in *Instance) Version() string { return in.spec.Version }
+
+// Binary is the path of the executable the instance runs.
+func (in *Instance) Binary() string { return in.spec.Binary }
+
+// State is where the instance is in its life now.
+func (in *Instance) State() State {
+	select {
+	case <-in.done:
+		return StateExited
+	default:
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	switch {
+	case in.stop:
+		return StateDraining
+	case !in.joined:
+		return StateStarting
+	case in.ready:
+		return StateReady
+	default:
+		return StateUnready
+	}
+}
+
+// Info describes the instance now.
+func (in *Instance) Info() Info {
+	info := Info{
+		ID: in.ID, Service: in.Service, PID: in.PID(),
+		GRPCAddr: in.GRPCAddr, AdminAddr: in.AdminAddr, HTTPAddr: in.HTTPAddr,
+		Version: in.spec.Version, Binary: in.spec.Binary,
+		State: in.State(), Restarts: in.restarts, Started: in.started,
+	}
+	if info.State == StateExited {
+		info.Exit = "exited"
+		if err := in.ExitErr(); err != nil {
+			info.Exit = err.Error()
+		}
+	}
+	return info
+}
+
 // PID is the instance's process id.
 func (in *Instance) PID() int { return in.cmd.Process.Pid }
 
@@ -161,6 +245,7 @@ func (in *Instance) setReady(r bool) bool {
 	defer in.mu.Unlock()
 	changed := in.ready != r
 	in.ready = r
+	in.joined = in.joined || r
 	return changed
 }
 
@@ -181,7 +266,7 @@ func (in *Instance) Record() registry.Instance {
 	return registry.Instance{
 		ID: in.ID, Service: in.Service,
 		GRPCAddr: in.GRPCAddr, AdminAddr: in.AdminAddr, HTTPAddr: in.HTTPAddr,
-		PID: in.PID(), Started: in.started,
+		Version: in.spec.Version, PID: in.PID(), Started: in.started,
 	}
 }
 

@@ -1,8 +1,15 @@
 // Package supervisor runs Bazaar's services as separate OS processes on
 // one machine: it starts each instance with its own ports and data
 // directory, waits until it is ready, publishes the ready instances in the
-// local registry that clients resolve service names through, and stops
-// every process cleanly, leaving no orphans.
+// local registry that clients resolve service names through, restarts
+// crashed instances, and stops every process cleanly, leaving no orphans.
+//
+// It also operates the running shop: Scale, Kill, Restart (rolling, one
+// instance at a time, never below the running count), Upgrade (rebuild,
+// then roll onto the new binary), fault rules between services
+// (SetFault) and the instances' merged logs (Logs). The methods are safe
+// for concurrent use; the control API (internal/control) and the web
+// console call them.
 package supervisor
 
 import (
@@ -14,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -33,12 +41,22 @@ type Spec struct {
 	Env []string
 	// Args are the process's command-line arguments.
 	Args []string
-	// GRPCAddr is a fixed main listen address; "" picks a free port.
+	// GRPCAddr is a fixed main listen address; "" picks a free port. A
+	// service with a fixed address (GRPCAddr or HTTPAddr) runs as one
+	// instance: it cannot be scaled, and Restart stops the old instance
+	// before it starts the new one.
 	GRPCAddr string
 	// Restart restarts the instance, with backoff, when it exits on its
 	// own (a crash, kill -9).
 	Restart bool
+	// Version is the version stamped into Binary when it was built ("" if
+	// unknown). The supervisor reports it for every instance of Binary.
+	Version string
 }
+
+// fixedAddress reports whether the spec's instances listen on an address
+// that two of them cannot share.
+func (s Spec) fixedAddress() bool { return s.GRPCAddr != "" || s.HTTPAddr != "" }
 
 // Config is how the supervisor runs instances.
 type Config struct {
@@ -54,21 +72,48 @@ type Config struct {
 	StopTimeout time.Duration
 	// ProbeEvery is the period of readiness probes of running instances.
 	ProbeEvery time.Duration
+	// LeaveDelay is how long an instance that is being retired (scale
+	// down, rolling restart) keeps running after it left the registry,
+	// so clients stop picking it before it gets SIGTERM. Default 1s;
+	// keep it above the registry resolver's poll (250ms).
+	LeaveDelay time.Duration
+	// Build builds a new binary of a service for Upgrade; nil makes
+	// Upgrade fail.
+	Build Builder
 	// Logger receives the supervisor's own events.
 	Logger *slog.Logger
 }
+
+// Builder builds a fresh binary of service into a new path, leaving the
+// binaries that running instances use untouched, and returns the new
+// binary's path and the version stamped into it.
+type Builder func(ctx context.Context, service string) (binary, version string, err error)
 
 // Supervisor owns a set of running instances. Its methods are safe for
 // concurrent use.
 type Supervisor struct {
 	cfg    Config
 	client *http.Client
+	began  time.Time
+
+	publishMu sync.Mutex     // one publish at a time: snapshot and write together
+	watchers  sync.WaitGroup // watch goroutines; added to under mu while not closing
 
 	mu        sync.Mutex
-	instances map[string]*Instance // by instance id
-	next      map[string]int       // next instance number per service
+	instances map[string]*Instance // by instance id; a crashed one stays until replaced
+	services  map[string]*service  // by name
+	faults    []registry.Fault     // sorted by From, To
 	closing   bool                 // StopAll began: no more restarts
 	wake      chan struct{}        // closed by StopAll, ends restart waits
+}
+
+// service is what the supervisor knows of one service besides its
+// instances.
+type service struct {
+	name string
+	spec Spec          // new instances start from it; guarded by Supervisor.mu
+	next int           // number of the last instance started; guarded by Supervisor.mu
+	ops  chan struct{} // holds a token while Scale, Restart or Upgrade runs
 }
 
 // New returns a supervisor for cfg, with defaults for unset durations.
@@ -93,6 +138,9 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.ProbeEvery <= 0 {
 		cfg.ProbeEvery = time.Second
 	}
+	if cfg.LeaveDelay <= 0 {
+		cfg.LeaveDelay = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -104,8 +152,9 @@ func New(cfg Config) (*Supervisor, error) {
 	s := &Supervisor{
 		cfg:       cfg,
 		client:    &http.Client{Timeout: 2 * time.Second},
+		began:     time.Now(),
 		instances: map[string]*Instance{},
-		next:      map[string]int{},
+		services:  map[string]*service{},
 		wake:      make(chan struct{}),
 	}
 	// A registry left by a previous run that did not stop cleanly names
@@ -128,47 +177,108 @@ func (s *Supervisor) DataDir() string { return s.cfg.DataDir }
 // Start starts a new instance of spec and waits until it is ready, then
 // publishes it in the registry. An instance that exits or does not become
 // ready in time is stopped and reported as an error, with the tail of its
-// log.
+// log. The spec becomes the one Scale and Restart start the service's
+// next instances from.
 func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Instance, error) {
+	if spec.Name == "" || spec.Binary == "" {
+		return nil, fmt.Errorf("start: %w: a spec needs a name and a binary", ErrInvalid)
+	}
 	s.mu.Lock()
-	s.next[spec.Name]++
-	id := fmt.Sprintf("%s-%d", spec.Name, s.next[spec.Name])
+	svc, ok := s.services[spec.Name]
+	if !ok {
+		svc = &service{name: spec.Name, ops: make(chan struct{}, 1)}
+		s.services[spec.Name] = svc
+	}
+	svc.spec = spec
 	s.mu.Unlock()
+	return s.startNew(ctx, svc)
+}
 
-	return s.launch(ctx, id, spec, nil)
+// startNew starts one more instance of svc, with a new id and fresh ports,
+// from the service's current spec.
+func (s *Supervisor) startNew(ctx context.Context, svc *service) (*Instance, error) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("start %s: %w", svc.name, ErrStopping)
+	}
+	svc.next++
+	seq, spec := svc.next, svc.spec
+	s.mu.Unlock()
+	return s.launch(ctx, fmt.Sprintf("%s-%d", svc.name, seq), seq, spec, nil)
 }
 
 // launch starts instance id of spec (replacing prev after a crash), waits
-// until it is ready and publishes it.
-func (s *Supervisor) launch(ctx context.Context, id string, spec Spec, prev *Instance) (*Instance, error) {
+// until it is ready and publishes it. When a restart fails, the failed
+// instance stays supervised (exited) and is returned with the error, so
+// the next attempt replaces it; errRetired reports that the instance was
+// retired meanwhile and must not come back.
+func (s *Supervisor) launch(ctx context.Context, id string, seq int, spec Spec, prev *Instance) (*Instance, error) {
+	if prev != nil && !s.replaceable(prev) { // spare a process start
+		return nil, fmt.Errorf("restart %s: %w", id, errRetired)
+	}
 	inst, err := startInstance(s.cfg, id, spec, prev)
 	if err != nil {
 		return nil, err
 	}
+	inst.seq = seq
 	s.mu.Lock()
-	if s.closing {
+	switch {
+	case s.closing:
 		s.mu.Unlock()
 		_ = s.stopInstance(inst)
-		return nil, fmt.Errorf("start %s: supervisor is stopping", id)
+		return nil, fmt.Errorf("start %s: %w", id, ErrStopping)
+	case prev != nil && !s.replaceableLocked(prev):
+		s.mu.Unlock()
+		_ = s.stopInstance(inst)
+		return nil, fmt.Errorf("restart %s: %w", id, errRetired)
 	}
 	s.instances[id] = inst
 	s.mu.Unlock()
-	s.cfg.Logger.Info("instance started", "instance", id, "pid", inst.PID(), "grpc", inst.GRPCAddr, "admin", inst.AdminAddr)
+	s.cfg.Logger.Info("instance started", "instance", id, "pid", inst.PID(), "grpc", inst.GRPCAddr, "admin", inst.AdminAddr, "version", spec.Version)
 
 	if err := s.waitReady(ctx, inst); err != nil {
-		_ = s.stopInstance(inst)
+		_ = s.terminate(inst)
 		s.mu.Lock()
-		delete(s.instances, id)
-		s.mu.Unlock()
-		return nil, fmt.Errorf("start %s: %w\n%s", id, err, inst.LogTail(20))
+		defer s.mu.Unlock()
+		retired := inst.stopping()
+		keep := prev != nil && !retired && !s.closing && s.instances[id] == inst
+		if !keep && s.instances[id] == inst {
+			delete(s.instances, id)
+		}
+		err = fmt.Errorf("start %s: %w\n%s", id, err, inst.LogTail(20))
+		switch {
+		case retired:
+			return nil, fmt.Errorf("%w (%w)", err, errRetired)
+		case keep:
+			return inst, err
+		default:
+			return nil, err
+		}
 	}
 	inst.setReady(true)
 	if err := s.publish(); err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.Info("instance ready", "instance", id)
-	go s.watch(inst)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing { // else StopAll, which waits for the watchers, stops it
+		s.watchers.Go(func() { s.watch(inst) })
+	}
 	return inst, nil
+}
+
+// replaceable reports whether a restart may still replace prev: it is
+// the current holder of its id and was not retired.
+func (s *Supervisor) replaceable(prev *Instance) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replaceableLocked(prev)
+}
+
+func (s *Supervisor) replaceableLocked(prev *Instance) bool {
+	return s.instances[prev.ID] == prev && !prev.stopping()
 }
 
 // waitReady polls the instance's /readyz until it answers 200, the
@@ -211,22 +321,24 @@ func (s *Supervisor) probe(ctx context.Context, inst *Instance) error {
 
 // watch keeps the registry true for one instance: it leaves the registry
 // when it stops answering its readiness probe or exits, and rejoins when
-// it answers again.
+// it answers again. A crashed instance of a spec with Restart stays
+// supervised, exited, until its restart replaces it.
 func (s *Supervisor) watch(inst *Instance) {
 	tick := time.NewTicker(s.cfg.ProbeEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-inst.Done():
+			crashed := !inst.stopping()
 			s.mu.Lock()
-			if s.instances[inst.ID] == inst {
+			if s.instances[inst.ID] == inst && !(crashed && inst.spec.Restart) {
 				delete(s.instances, inst.ID)
 			}
 			s.mu.Unlock()
 			if err := s.publish(); err != nil {
 				s.cfg.Logger.Error("publish registry", "err", err)
 			}
-			if !inst.stopping() {
+			if crashed {
 				s.cfg.Logger.Warn("instance exited", "instance", inst.ID, "err", inst.ExitErr())
 				if inst.spec.Restart {
 					s.restart(inst)
@@ -234,7 +346,12 @@ func (s *Supervisor) watch(inst *Instance) {
 			}
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ProbeEvery)
+			if inst.stopping() {
+				continue // draining on purpose: out of the registry already
+			}
+			// A probe may take up to a second even when probes are more
+			// frequent: one slow answer is no reason to leave the registry.
+			ctx, cancel := context.WithTimeout(context.Background(), max(s.cfg.ProbeEvery, time.Second))
 			err := s.probe(ctx, inst)
 			cancel()
 			if inst.setReady(err == nil) {
@@ -249,7 +366,8 @@ func (s *Supervisor) watch(inst *Instance) {
 
 // restart starts a crashed instance again after a backoff that doubles
 // with each crash in a row (from 500ms up to 15s, with jitter), on the
-// same addresses. It gives up only when the supervisor stops.
+// same addresses. It gives up when the supervisor stops or the instance
+// is retired (scaled down, replaced by a rolling restart).
 func (s *Supervisor) restart(prev *Instance) {
 	attempt := prev.restarts
 	if time.Since(prev.started) > 30*time.Second {
@@ -263,20 +381,19 @@ func (s *Supervisor) restart(prev *Instance) {
 			return
 		case <-time.After(delay):
 		}
-		inst, err := s.launch(context.Background(), prev.ID, prev.spec, prev)
-		if err == nil {
+		inst, err := s.launch(context.Background(), prev.ID, prev.seq, prev.spec, prev)
+		switch {
+		case err == nil:
 			s.cfg.Logger.Warn("instance restarted", "instance", inst.ID, "pid", inst.PID(), "restarts", inst.restarts)
+			return
+		case errors.Is(err, errRetired), errors.Is(err, ErrStopping):
+			s.cfg.Logger.Info("restart abandoned", "instance", prev.ID, "reason", err)
 			return
 		}
 		s.cfg.Logger.Error("restart failed", "instance", prev.ID, "err", err)
-		s.mu.Lock()
-		closing := s.closing
-		s.mu.Unlock()
-		if closing {
-			return
+		if inst != nil {
+			prev = inst // the failed attempt stands for the instance now
 		}
-		prev = &Instance{ID: prev.ID, Service: prev.Service, GRPCAddr: prev.GRPCAddr, AdminAddr: prev.AdminAddr,
-			spec: prev.spec, restarts: prev.restarts + 1, started: time.Now()}
 	}
 }
 
@@ -288,7 +405,8 @@ func restartBackoff(n int) time.Duration {
 	return d - d/5 + time.Duration(rand.Int64N(int64(d)/5*2+1))
 }
 
-// Instances returns the running instances, sorted by id.
+// Instances returns the supervised instances, sorted by id: starting,
+// ready, unready, draining, and crashed ones waiting for their restart.
 func (s *Supervisor) Instances() []*Instance {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -300,12 +418,16 @@ func (s *Supervisor) Instances() []*Instance {
 	return out
 }
 
-// publish writes the ready instances to the registry file.
+// publish writes the ready instances and the fault rules to the registry
+// file. Publishes are serialized, so the file never goes back to an older
+// state than one already written.
 func (s *Supervisor) publish() error {
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
 	s.mu.Lock()
-	var snap registry.Snapshot
+	snap := registry.Snapshot{Faults: slices.Clone(s.faults)}
 	for _, in := range s.instances {
-		if in.Ready() && !in.stopping() {
+		if in.State() == StateReady {
 			snap.Instances = append(snap.Instances, in.Record())
 		}
 	}
@@ -319,7 +441,8 @@ func (s *Supervisor) publish() error {
 
 // StopAll stops every instance, in the reverse order of start: each leaves
 // the registry, gets SIGTERM, may drain for the stop timeout, and is then
-// killed. It returns once every process has exited.
+// killed. It returns once every process has exited and the supervisor's
+// own goroutines have ended; later operations fail with ErrStopping.
 func (s *Supervisor) StopAll() error {
 	s.mu.Lock()
 	if !s.closing {
@@ -341,12 +464,20 @@ func (s *Supervisor) StopAll() error {
 			errs = append(errs, err)
 		}
 	}
+	s.watchers.Wait()
 	return errors.Join(errs...)
 }
 
-// stopInstance drains then, if need be, kills one instance.
+// stopInstance marks one instance as stopping on purpose (it will not be
+// restarted), then terminates it.
 func (s *Supervisor) stopInstance(in *Instance) error {
 	in.markStopping()
+	return s.terminate(in)
+}
+
+// terminate sends SIGTERM, lets the instance drain for the stop timeout,
+// then kills it; it returns once the process has exited.
+func (s *Supervisor) terminate(in *Instance) error {
 	if err := in.signalTerm(); err != nil {
 		return fmt.Errorf("stop %s: %w", in.ID, err)
 	}

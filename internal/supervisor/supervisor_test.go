@@ -3,13 +3,11 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,35 +24,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func fakeService(mode string) int {
-	if mode == "crash" {
-		fmt.Println("boom: cannot open database")
-		return 3
-	}
-	terms := make(chan os.Signal, 1)
-	signal.Notify(terms, syscall.SIGTERM)
-	var ready atomic.Bool
-	ready.Store(mode != "never-ready")
-	mux := http.NewServeMux()
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	// /toggle flips readiness, so a test can make a live instance unready.
-	mux.HandleFunc("/toggle", func(w http.ResponseWriter, _ *http.Request) { ready.Store(!ready.Load()) })
-	srv := &http.Server{Addr: os.Getenv("BAZAAR_ADMIN_ADDR"), Handler: mux, ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.ListenAndServe() }()
-	for range terms {
-		if mode != "ignore-term" {
-			return 0
-		}
-	}
-	return 0
-}
-
 func newTestSupervisor(t *testing.T) *Supervisor {
 	t.Helper()
 	s, err := New(Config{
@@ -62,6 +31,8 @@ func newTestSupervisor(t *testing.T) *Supervisor {
 		ReadyTimeout: 2 * time.Second,
 		StopTimeout:  500 * time.Millisecond,
 		ProbeEvery:   50 * time.Millisecond,
+		LeaveDelay:   500 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +46,8 @@ func fakeSpec(t *testing.T, mode string) Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Spec{Name: "fake", Binary: exe, Env: []string{"BAZAAR_FAKE_SERVICE=" + mode}}
+	// Under -race a process sleeps 1s at exit unless told not to.
+	return Spec{Name: "fake", Binary: exe, Env: []string{"BAZAAR_FAKE_SERVICE=" + mode, "GORACE=atexit_sleep_ms=0"}}
 }
 
 func registered(t *testing.T, s *Supervisor) []registry.Instance {

@@ -2,8 +2,9 @@
 // policy: discovery through the local registry (registry:///<service>) or any
 // other gRPC target, round_robin balancing over instances that pass
 // client-side health checks, retries of idempotent methods only, inside a
-// retry budget, a default deadline for calls that carry none, keepalive, and
-// message size limits.
+// retry budget, a default deadline for calls that carry none, keepalive,
+// message size limits, and the fault rules of the local registry
+// (latency, errors, blackhole) injected into the caller's own calls.
 package client
 
 import (
@@ -59,6 +60,10 @@ type Options struct {
 	// Credentials secures the transport; nil means plaintext (insecure)
 	// until mTLS is configured.
 	Credentials credentials.TransportCredentials
+	// From is the calling service's own name. With a registry target it
+	// turns on the registry's fault rules (registry.Fault) whose From it
+	// is and whose To is the target service; "" applies none.
+	From string
 }
 
 // withDefaults returns o with zero fields defaulted, or an error naming the
@@ -115,7 +120,14 @@ func Dial(target string, opts Options, extra ...grpc.DialOption) (*grpc.ClientCo
 		grpc.WithChainUnaryInterceptor(defaultDeadline(opts.DefaultTimeout)),
 	}
 	if opts.Registry != "" {
-		dialOpts = append(dialOpts, grpc.WithResolvers(registry.NewResolverBuilder(opts.Registry, 0)))
+		file := registry.NewWatcher(opts.Registry)
+		dialOpts = append(dialOpts, grpc.WithResolvers(file.ResolverBuilder(0)))
+		if to, ok := strings.CutPrefix(target, registry.Scheme+":///"); ok && opts.From != "" {
+			// Read the rules now, so the first call sees them: the
+			// resolver reads the file only once the channel connects.
+			_, _ = file.Load() // an unreadable file is the resolver's to report
+			dialOpts = append(dialOpts, grpc.WithChainUnaryInterceptor(injectFaults(file, opts.From, to)))
+		}
 	} else if strings.HasPrefix(target, registry.Scheme+":") {
 		return nil, fmt.Errorf("dial %s: registry target but no registry file configured (Options.Registry)", target)
 	}

@@ -5,6 +5,9 @@
 // one JSON file. Clients in every service read that file through the gRPC
 // resolver built by NewResolverBuilder (target "registry:///<service>").
 //
+// The file also carries fault-injection rules (Fault) that each client
+// applies to its own outgoing calls.
+//
 // Only the supervisor writes the file, so there is no locking: Write replaces
 // the file atomically (temporary file in the same directory, fsync, rename),
 // and readers always see either the old or the new snapshot, never a mix.
@@ -38,6 +41,8 @@ type Instance struct {
 // Snapshot is the whole registry at one moment.
 type Snapshot struct {
 	Instances []Instance `json:"instances"`
+	// Faults are the fault-injection rules in force (see Fault).
+	Faults []Fault `json:"faults,omitempty"`
 }
 
 // Of returns the instances of service, in registry order.
@@ -52,7 +57,8 @@ func (s Snapshot) Of(service string) []Instance {
 }
 
 // Validate reports the first instance that lacks an id, a service or a valid
-// gRPC host:port address, and duplicate instance ids.
+// gRPC host:port address, duplicate instance ids, and the first invalid or
+// duplicate fault rule.
 func (s Snapshot) Validate() error {
 	seen := make(map[string]bool, len(s.Instances))
 	for i, in := range s.Instances {
@@ -69,7 +75,7 @@ func (s Snapshot) Validate() error {
 		}
 		seen[in.ID] = true
 	}
-	return nil
+	return validateFaults(s.Faults)
 }
 
 // Read loads the registry file at path. A missing file is an empty snapshot

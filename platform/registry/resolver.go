@@ -35,14 +35,21 @@ const DefaultPoll = 250 * time.Millisecond
 // A readable file with no instance of the service pushes an empty list, so
 // calls fail fast with UNAVAILABLE.
 func NewResolverBuilder(path string, poll time.Duration) resolver.Builder {
+	return NewWatcher(path).ResolverBuilder(poll)
+}
+
+// ResolverBuilder is NewResolverBuilder for the watcher's file: its
+// resolvers read the file through w, so w always holds the snapshot they
+// last read.
+func (w *Watcher) ResolverBuilder(poll time.Duration) resolver.Builder {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
-	return &builder{path: path, poll: poll}
+	return &builder{file: w, poll: poll}
 }
 
 type builder struct {
-	path string
+	file *Watcher
 	poll time.Duration
 }
 
@@ -56,8 +63,8 @@ func (b *builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 		return nil, fmt.Errorf("registry resolver: target %q: want %s:///<service>", target.URL.String(), Scheme)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &watcher{
-		path:    b.path,
+	r := &fileResolver{
+		file:    b.file,
 		service: service,
 		cc:      cc,
 		now:     make(chan struct{}, 1),
@@ -68,9 +75,10 @@ func (b *builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 	return r, nil
 }
 
-// watcher is the resolver of one channel: one goroutine that polls the file.
-type watcher struct {
-	path    string
+// fileResolver is the resolver of one channel: one goroutine that polls
+// the file.
+type fileResolver struct {
+	file    *Watcher
 	service string
 	cc      resolver.ClientConn
 	now     chan struct{} // ResolveNow requests, buffered 1
@@ -82,7 +90,7 @@ type watcher struct {
 }
 
 // ResolveNow asks for an immediate re-read of the file.
-func (r *watcher) ResolveNow(resolver.ResolveNowOptions) {
+func (r *fileResolver) ResolveNow(resolver.ResolveNowOptions) {
 	select {
 	case r.now <- struct{}{}:
 	default: // a re-read is already pending
@@ -90,27 +98,27 @@ func (r *watcher) ResolveNow(resolver.ResolveNowOptions) {
 }
 
 // Close stops the polling goroutine and waits for it to exit.
-func (r *watcher) Close() {
+func (r *fileResolver) Close() {
 	r.cancel()
 	r.wg.Wait()
 }
 
-func (r *watcher) run(ctx context.Context, poll time.Duration) {
+func (r *fileResolver) run(ctx context.Context, poll time.Duration) {
 	defer r.wg.Done()
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 
-	last := stat(r.path)
+	last := stat(r.file.Path())
 	r.refresh()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.now:
-			last = stat(r.path)
+			last = stat(r.file.Path())
 			r.refresh()
 		case <-ticker.C:
-			cur := stat(r.path)
+			cur := stat(r.file.Path())
 			if !sameFile(last, cur) {
 				r.refresh()
 			}
@@ -121,8 +129,8 @@ func (r *watcher) run(ctx context.Context, poll time.Duration) {
 
 // refresh re-reads the file and pushes the service's addresses if they
 // differ from the last pushed ones.
-func (r *watcher) refresh() {
-	snap, err := Read(r.path)
+func (r *fileResolver) refresh() {
+	snap, err := r.file.Load()
 	if err != nil {
 		r.pushed = nil
 		r.cc.ReportError(fmt.Errorf("registry resolver for %q: %w", r.service, err))

@@ -14,9 +14,15 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
 	"github.com/bazaar-shop/bazaar/internal/build"
+	"github.com/bazaar-shop/bazaar/internal/console"
 	"github.com/bazaar-shop/bazaar/internal/control"
+	"github.com/bazaar-shop/bazaar/internal/observe"
 	"github.com/bazaar-shop/bazaar/internal/supervisor"
+	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/config"
 )
 
@@ -54,6 +60,10 @@ type upConfig struct {
 	noBuild  bool
 	logLevel string
 	verbose  bool
+	// consolePort is the console's port on 127.0.0.1.
+	consolePort int
+	// single runs every service in this process.
+	single bool
 }
 
 func parseUp(args []string) (upConfig, error) {
@@ -66,6 +76,9 @@ func parseUp(args []string) (upConfig, error) {
 	fs.BoolVar(&c.noBuild, "no-build", false, "do not build: use the binaries already in -bin")
 	fs.StringVar(&c.logLevel, "log-level", "info", "services' log level: debug, info, warn, error")
 	fs.BoolVar(&c.verbose, "v", false, "print the supervisor's events")
+	fs.IntVar(&c.consolePort, "console-port", 8090, "console port on 127.0.0.1 (0 picks a free one)")
+	fs.BoolVar(&c.single, "single", false, "run every service in this one process over an in-memory network (the monolith baseline)")
+	fs.Check("console-port", func() bool { return c.consolePort >= 0 && c.consolePort <= 65535 }, "must be in 0..65535")
 	fs.Check("port", func() bool { return c.port >= 0 && c.port <= 65535 }, "must be in 0..65535")
 	fs.Check("host", func() bool { return net.ParseIP(c.host) != nil }, "must be an IP address")
 	err := fs.Parse(args, os.LookupEnv)
@@ -89,6 +102,13 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer unlock()
+	if c.single {
+		httpAddr, err := storefrontAddr(c)
+		if err != nil {
+			return err
+		}
+		return runSingle(ctx, c, httpAddr, stdout, stderr)
+	}
 
 	bins, err := prepareBinaries(ctx, c, stdout)
 	if err != nil {
@@ -126,12 +146,27 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	// The observer receives every service's spans and scrapes their
+	// metrics for the console; it outlives the instances so their last
+	// spans land.
+	op := consoleOperator{sup: sup}
+	obs, err := observe.New(observe.Config{
+		Scrape: observe.ScraperConfig{Targets: console.ScrapeTargets(op)},
+		Logs:   observe.LogConfig{Dir: filepath.Join(sup.DataDir(), "logs")},
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	obsCtx, stopObserver := context.WithCancel(context.WithoutCancel(ctx))
+	obsDone := make(chan struct{})
+	go func() { defer close(obsDone); _ = obs.Run(obsCtx) }()
+	defer func() { stopObserver(); <-obsDone }()
+
 	start := time.Now()
-	httpAddr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
-	if c.port == 0 {
-		if httpAddr, err = freePort(c.host); err != nil {
-			return err
-		}
+	httpAddr, err := storefrontAddr(c)
+	if err != nil {
+		return err
 	}
 	natsURL, err := startBus(ctx, sup, c.host, stdout)
 	if err != nil {
@@ -142,7 +177,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Name:    s.name,
 			Binary:  filepath.Join(bins.dir, s.name),
 			Version: bins.version,
-			Env:     []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL},
+			Env: []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL,
+				"OTEL_EXPORTER_OTLP_ENDPOINT=" + obs.OTLPEndpoint()},
 			Restart: true,
 		}
 		if s.edge {
@@ -156,10 +192,58 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "ready in %.1fs; data in %s, logs in %s\n", time.Since(start).Seconds(), sup.DataDir(), filepath.Join(sup.DataDir(), "logs"))
 	fmt.Fprintf(stdout, "control: http://%s (token in %s)\n", ctl.Addr(), control.FilePath(c.data))
+	consoleURL, stopConsole, err := startConsole(ctx, c, sup, op, obs, logger)
+	if err != nil {
+		return err
+	}
+	defer stopConsole()
 	fmt.Fprintf(stdout, "storefront: http://%s\n", httpAddr)
+	fmt.Fprintf(stdout, "console: %s\n", consoleURL)
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// storefrontAddr is the storefront's public address: -port, or a free one.
+func storefrontAddr(c upConfig) (string, error) {
+	if c.port == 0 {
+		return freePort(c.host)
+	}
+	return net.JoinHostPort(c.host, strconv.Itoa(c.port)), nil
+}
+
+// startConsole serves the console on loopback and returns its URL and a
+// function that stops it.
+func startConsole(ctx context.Context, c upConfig, sup *supervisor.Supervisor, op consoleOperator, obs *observe.Observer, logger *slog.Logger) (string, func(), error) {
+	mailConn, err := client.Dial(client.Target("notifications", ""), client.Options{
+		Registry: sup.RegistryPath(),
+		Services: []protoreflect.ServiceDescriptor{notificationsv1.File_bazaar_notifications_v1_notifications_proto.Services().Get(0)},
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	con, err := console.New(console.Config{
+		Operator: op, Traces: obs.Traces, Metrics: obs.Metrics, Logs: obs.Logs,
+		Mailbox: notificationsv1.NewNotificationsServiceClient(mailConn), Logger: logger,
+	})
+	if err != nil {
+		_ = mailConn.Close()
+		return "", nil, err
+	}
+	ln, err := console.Listen(net.JoinHostPort("127.0.0.1", strconv.Itoa(c.consolePort)))
+	if err != nil {
+		_ = mailConn.Close()
+		return "", nil, err
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = con.Serve(cctx, ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		cancel()
+		<-done
+		con.Close()
+		_ = mailConn.Close()
+	}, nil
 }
 
 // startBus starts the event bus, NATS JetStream, as its own process: this

@@ -6,6 +6,12 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // runSagas advances due orders until ctx ends: it wakes on a new order,
@@ -77,7 +83,7 @@ func (s *Service) advance(ctx context.Context, id string) {
 		if g.Step == stepDone {
 			return
 		}
-		err = s.runStep(ctx, g, o)
+		err = s.tracedStep(ctx, g, o)
 		switch {
 		case err == nil:
 			continue
@@ -90,6 +96,36 @@ func (s *Service) advance(ctx context.Context, id string) {
 		s.retryLater(ctx, g, err)
 		return
 	}
+}
+
+// tracedStep runs one step in a span of the checkout's trace, so the
+// calls it makes and the events it publishes show under the checkout that
+// placed the order, however late the step runs.
+func (s *Service) tracedStep(ctx context.Context, g *saga, o *order) error {
+	parent := s.propagator().Extract(ctx, g.Trace)
+	ctx, span := s.tracer().Tracer("bazaar/orders").Start(parent, "saga "+string(g.Step),
+		trace.WithAttributes(attribute.String("order.id", o.ID), attribute.Int("saga.attempt", g.Attempts+1)))
+	defer span.End()
+	err := s.runStep(ctx, g, o)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
+func (s *Service) propagator() propagation.TextMapPropagator {
+	if s.deps.Events.Propagator != nil {
+		return s.deps.Events.Propagator
+	}
+	return propagation.TraceContext{}
+}
+
+func (s *Service) tracer() trace.TracerProvider {
+	if s.deps.Events.Tracer != nil {
+		return s.deps.Events.Tracer
+	}
+	return noop.NewTracerProvider()
 }
 
 // retryLater schedules a failed step again after a backoff.

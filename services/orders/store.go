@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
@@ -78,6 +80,8 @@ type card struct {
 type store struct {
 	db     *storage.DB
 	outbox *events.Outbox
+	// prop writes the checkout's trace context into the saga row.
+	prop propagation.TextMapPropagator
 	// lease is how long a claimed saga stays with its runner.
 	lease time.Duration
 	now   func() time.Time
@@ -97,7 +101,11 @@ func openStore(ctx context.Context, dsn string, tel events.Telemetry, lease time
 	if err := events.Migrate(ctx, db); err != nil {
 		return nil, errors.Join(fmt.Errorf("open orders store: %w", err), db.Close())
 	}
-	return &store{db: db, outbox: events.NewOutbox(db, serviceName, tel), lease: lease, now: now}, nil
+	prop := tel.Propagator
+	if prop == nil {
+		prop = propagation.TraceContext{}
+	}
+	return &store{db: db, outbox: events.NewOutbox(db, serviceName, tel), prop: prop, lease: lease, now: now}, nil
 }
 
 // close closes the database.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 )
@@ -65,9 +67,11 @@ func (s *store) place(ctx context.Context, o *order, c card) (*keyHit, error) {
 			return err
 		}
 		now := millis(o.Created)
+		trace := propagation.MapCarrier{}
+		s.prop.Inject(ctx, trace)
 		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO sagas
-			(order_id, step, next_attempt_at, update_ns) VALUES (?, ?, ?, ?)`),
-			o.ID, stepReserve, now, o.Created.UnixNano()); err != nil {
+			(order_id, step, next_attempt_at, update_ns, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?)`),
+			o.ID, stepReserve, now, o.Created.UnixNano(), trace.Get("traceparent"), trace.Get("tracestate")); err != nil {
 			return fmt.Errorf("insert saga: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO cards

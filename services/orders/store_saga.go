@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/protobuf/proto"
 
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
@@ -34,6 +35,9 @@ type saga struct {
 	Refund  bool
 	Reason  ordersv1.CancelReason
 	Message string
+	// Trace is the W3C trace context of the checkout that placed the
+	// order ("traceparent", "tracestate").
+	Trace propagation.MapCarrier
 }
 
 // claim leases up to n sagas that are due (not done, next attempt reached,
@@ -89,8 +93,10 @@ func (s *store) releaseLeases(ctx context.Context, owner string) error {
 func (s *store) saga(ctx context.Context, id, owner string) (*saga, *order, error) {
 	g := &saga{OrderID: id}
 	var lockOwner, reason string
-	err := s.db.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT step, attempts, refund, cancel_reason, cancel_message, lock_owner
-		FROM sagas WHERE order_id = ?`), id).Scan(&g.Step, &g.Attempts, &g.Refund, &reason, &g.Message, &lockOwner)
+	var traceparent, tracestate string
+	err := s.db.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT step, attempts, refund, cancel_reason, cancel_message, lock_owner, traceparent, tracestate
+		FROM sagas WHERE order_id = ?`), id).Scan(&g.Step, &g.Attempts, &g.Refund, &reason, &g.Message, &lockOwner, &traceparent, &tracestate)
+	g.Trace = propagation.MapCarrier{"traceparent": traceparent, "tracestate": tracestate}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("load saga %s: %w", id, errNotFound)
 	}
@@ -133,6 +139,9 @@ type transition struct {
 	Refund  bool
 	Reason  ordersv1.CancelReason
 	Message string
+	// Trace is the W3C trace context of the checkout that placed the
+	// order ("traceparent", "tracestate").
+	Trace propagation.MapCarrier
 }
 
 // advance persists t for order id, held by owner, and extends the lease

@@ -178,7 +178,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Binary:  filepath.Join(bins.dir, s.name),
 			Version: bins.version,
 			Env: []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL,
-				"OTEL_EXPORTER_OTLP_ENDPOINT=" + obs.OTLPEndpoint()},
+				"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + obs.OTLPEndpoint()},
 			Restart: true,
 		}
 		if s.edge {

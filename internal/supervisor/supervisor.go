@@ -439,9 +439,9 @@ func (s *Supervisor) publish() error {
 	return nil
 }
 
-// StopAll stops every instance, in the reverse order of start: each leaves
-// the registry, gets SIGTERM, may drain for the stop timeout, and is then
-// killed. It returns once every process has exited and the supervisor's
+// StopAll stops every instance: all leave the registry, then all but the
+// first started get SIGTERM together, then the first (the event bus); each
+// may drain for the stop timeout and is then killed. It returns once every process has exited and the supervisor's
 // own goroutines have ended; later operations fail with ErrStopping.
 func (s *Supervisor) StopAll() error {
 	s.mu.Lock()
@@ -458,9 +458,27 @@ func (s *Supervisor) StopAll() error {
 	if err := s.publish(); err != nil {
 		s.cfg.Logger.Error("publish registry", "err", err)
 	}
+	// Everything but the first instance started (the event bus, which the
+	// others may still be publishing to while they drain) stops at once,
+	// each draining its own in-flight work; then the first.
 	var errs []error
-	for _, in := range insts {
-		if err := s.stopInstance(in); err != nil {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, in := range insts {
+		if i == len(insts)-1 {
+			break
+		}
+		wg.Go(func() {
+			if err := s.stopInstance(in); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(insts); n > 0 {
+		if err := s.stopInstance(insts[n-1]); err != nil {
 			errs = append(errs, err)
 		}
 	}

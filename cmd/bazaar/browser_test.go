@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,65 @@ func TestBrowserPurchase(t *testing.T) {
 	}
 	if n := strings.Count(pageText(ctx), "is confirmed"); n != 1 {
 		t.Errorf("mailbox holds %d confirmation e-mails, want exactly 1", n)
+	}
+
+	checkConsole(t, ctx, sh.console)
+}
+
+// checkConsole opens the live console after a purchase: the topology shows
+// who calls whom, and the checkout's trace spans the storefront, orders,
+// inventory, payment and the event consumers.
+func checkConsole(t *testing.T, ctx context.Context, consoleURL string) {
+	t.Helper()
+	step(t, ctx, "open the topology",
+		chromedp.Navigate(consoleURL+"/topology"),
+		chromedp.WaitVisible(`#topology g.edge[data-from="storefront"]`),
+	)
+	edges, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('#topology g.edge')].map(e => e.dataset.from + '->' + e.dataset.to)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"storefront->orders", "orders->payment", "orders->inventory"} {
+		if !slices.Contains(edges, want) {
+			t.Errorf("topology lacks the edge %s; it has %v", want, edges)
+		}
+	}
+
+	// The checkout's trace, found in the list and opened.
+	deadline := time.Now().Add(30 * time.Second)
+	var traceID string
+	for traceID == "" {
+		step(t, ctx, "open the traces", chromedp.Navigate(consoleURL+"/traces"), chromedp.WaitReady("#traces"))
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`([...document.querySelectorAll('#traces tr.trace')].find(r => r.innerText.includes('POST /checkout')) || {dataset: {}}).dataset.traceId || ''`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		traceID = id
+		if traceID == "" && time.Now().After(deadline) {
+			t.Fatalf("no checkout trace in the console:\n%.1500s", pageText(ctx))
+		}
+		if traceID == "" {
+			time.Sleep(time.Second)
+		}
+	}
+	var services []string
+	for {
+		step(t, ctx, "open the checkout trace", chromedp.Navigate(consoleURL+"/traces/"+traceID), chromedp.WaitVisible("#waterfall details.span"))
+		services, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`[...new Set([...document.querySelectorAll('#waterfall details.span')].map(s => s.dataset.service))]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(services, "payment") && slices.Contains(services, "notifications") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second) // late spans (the saga, the consumers) are still arriving
+	}
+	for _, want := range []string{"storefront", "orders", "inventory", "payment", "shipping", "notifications"} {
+		if !slices.Contains(services, want) {
+			t.Errorf("checkout trace %s has no %s span; services: %v", traceID, want, services)
+		}
 	}
 }

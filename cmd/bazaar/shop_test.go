@@ -112,9 +112,14 @@ func (s *shopper) awaitOrder(id string, within time.Duration) *storefrontv1.Orde
 	deadline := time.Now().Add(within)
 	for {
 		var resp storefrontv1.GetOrderResponse
-		s.mustCall(http.StatusOK, http.MethodGet, "/api/v1/orders/"+id, nil, nil, &resp)
-		if st := resp.GetOrder().GetStatus(); st != "PENDING" {
+		// While orders restarts the storefront rightly answers 503; the
+		// order must still end CONFIRMED or CANCELLED.
+		code, raw := s.call(http.MethodGet, "/api/v1/orders/"+id, nil, nil, &resp)
+		switch {
+		case code == http.StatusOK && resp.GetOrder().GetStatus() != "PENDING":
 			return resp.GetOrder()
+		case code != http.StatusOK && code != http.StatusServiceUnavailable:
+			s.t.Fatalf("GET /api/v1/orders/%s = %d: %s", id, code, raw)
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("order %s still PENDING after %v", id, within)

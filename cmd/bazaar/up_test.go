@@ -27,12 +27,13 @@ import (
 
 // shop is one `bazaar up` process started by a test.
 type shop struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	url    string
-	data   string
-	output *logBuffer
-	exited chan error
+	t       *testing.T
+	cmd     *exec.Cmd
+	url     string
+	console string
+	data    string
+	output  *logBuffer
+	exited  chan error
 }
 
 // buildCLI compiles the bazaar command once per test binary run.
@@ -49,7 +50,7 @@ func buildCLI(t *testing.T) string {
 // startShop runs `bazaar up` on data and waits for the storefront URL.
 func startShop(t *testing.T, bin, data string) *shop {
 	t.Helper()
-	cmd := exec.Command(bin, "up", "-data", data, "-port", "0", "-v")
+	cmd := exec.Command(bin, "up", "-data", data, "-port", "0", "-console-port", "0", "-v")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +62,7 @@ func startShop(t *testing.T, bin, data string) *shop {
 	}
 	s := &shop{t: t, cmd: cmd, data: data, output: output, exited: make(chan error, 1)}
 	urls := make(chan string, 1)
+	consoles := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -69,12 +71,16 @@ func startShop(t *testing.T, bin, data string) *shop {
 			if u, ok := strings.CutPrefix(line, "storefront: "); ok {
 				urls <- u
 			}
+			if u, ok := strings.CutPrefix(line, "console: "); ok {
+				consoles <- u
+			}
 		}
 		s.exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() { s.stop() })
 	select {
 	case s.url = <-urls:
+		s.console = <-consoles
 	case err := <-s.exited:
 		s.exited <- err
 		t.Fatalf("bazaar up exited before the shop was ready: %v\n%s", err, output.String())

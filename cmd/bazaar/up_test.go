@@ -47,10 +47,12 @@ func buildCLI(t *testing.T) string {
 	return bin
 }
 
-// startShop runs `bazaar up` on data and waits for the storefront URL.
-func startShop(t *testing.T, bin, data string) *shop {
+// startShop runs `bazaar up` on data (with extra flags) and waits for the
+// storefront URL.
+func startShop(t *testing.T, bin, data string, extra ...string) *shop {
 	t.Helper()
-	cmd := exec.Command(bin, "up", "-data", data, "-port", "0", "-console-port", "0", "-v")
+	args := append([]string{"up", "-data", data, "-port", "0", "-console-port", "0", "-v"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +82,10 @@ func startShop(t *testing.T, bin, data string) *shop {
 	t.Cleanup(func() { s.stop() })
 	select {
 	case s.url = <-urls:
-		s.console = <-consoles
+		select {
+		case s.console = <-consoles:
+		case <-time.After(2 * time.Second): // -single has no console
+		}
 	case err := <-s.exited:
 		s.exited <- err
 		t.Fatalf("bazaar up exited before the shop was ready: %v\n%s", err, output.String())

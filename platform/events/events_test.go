@@ -243,7 +243,9 @@ func TestRelaySurvivesNATSOutage(t *testing.T) {
 	out := NewOutbox(producerDB, "orders", testTelemetry())
 	rec := &recorder{}
 	go func() { _ = out.Relay(ctx, bus) }()
-	go func() { _ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "cart-orders", Producer: "orders"}, rec.handle) }()
+	go func() {
+		_ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "cart-orders", Producer: "orders"}, rec.handle)
+	}()
 	addEvents(t, ctx, producerDB, out, "a", "b")
 	time.Sleep(500 * time.Millisecond)
 	if n, _ := out.Pending(ctx); n != 2 {

@@ -25,6 +25,7 @@ import (
 	"github.com/bazaar-shop/bazaar/platform/events"
 	"github.com/bazaar-shop/bazaar/platform/inproc"
 	"github.com/bazaar-shop/bazaar/platform/server"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 )
 
@@ -324,6 +325,12 @@ func (e *Env) Bus() (*events.Bus, error) {
 	}
 	e.bus = bus
 	return bus, nil
+}
+
+// StorageOptions are the options every service opens its database with:
+// a span per SQL statement of a traced call or event.
+func (e *Env) StorageOptions() []storage.Option {
+	return []storage.Option{storage.WithTracing(e.Telemetry.Tracer)}
 }
 
 // DataPath is the path of file inside the service's data directory.

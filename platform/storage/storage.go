@@ -47,18 +47,22 @@ var ErrUnsupportedDSN = errors.New("unsupported database DSN")
 // migrations that has not been applied yet. A DSN is "sqlite:PATH" or a
 // plain file path (SQLite); "postgres://…" is reserved for PostgreSQL and
 // fails with ErrUnsupportedDSN until that engine is wired in.
-func Open(ctx context.Context, dsn string, migrations fs.FS) (*DB, error) {
+func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var db *DB
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return nil, fmt.Errorf("open %s: %w (PostgreSQL is not wired in yet)", redact(dsn), ErrUnsupportedDSN)
 	case strings.HasPrefix(dsn, "sqlite:"):
-		db, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		db, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), o)
 	case dsn == "":
 		return nil, fmt.Errorf("open database: %w: empty DSN", ErrUnsupportedDSN)
 	default:
-		db, err = openSQLite(ctx, dsn)
+		db, err = openSQLite(ctx, dsn, o)
 	}
 	if err != nil {
 		return nil, err
@@ -73,7 +77,7 @@ func Open(ctx context.Context, dsn string, migrations fs.FS) (*DB, error) {
 }
 
 // openSQLite opens (creating when needed) the SQLite file at path.
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open sqlite: %w: empty path", ErrUnsupportedDSN)
 	}
@@ -87,7 +91,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	sqldb, err := o.open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

@@ -1,0 +1,47 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Option changes how Open opens a database.
+type Option func(*options)
+
+type options struct {
+	tracer trace.TracerProvider
+}
+
+// WithTracing makes a span, with tp, for every SQL statement run on behalf
+// of a traced operation (a call, an event): the statement's text, its
+// duration and its error show in the operation's trace. Statements with no
+// traced caller, such as background polls, make no span, so an idle
+// service does not flood the trace store.
+func WithTracing(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = tp }
+}
+
+// open opens the database/sql handle, instrumented when tracing is on.
+func (o options) open(driverName, dsn string) (*sql.DB, error) {
+	if o.tracer == nil {
+		return sql.Open(driverName, dsn)
+	}
+	return otelsql.Open(driverName, dsn,
+		otelsql.WithTracerProvider(o.tracer),
+		otelsql.WithAttributes(attribute.String("db.system.name", driverName)),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true,
+			OmitConnPrepare:      true,
+			OmitRows:             true,
+			OmitConnectorConnect: true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanContextFromContext(ctx).IsValid()
+			},
+		}),
+	)
+}

@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+// With tracing, a statement run for a traced caller is a child span of
+// it; a statement with no traced caller makes no span.
+func TestWithTracingSpansTracedStatementsOnly(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "svc.db"), os.DirFS("testdata/migrations"), WithTracing(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), `INSERT INTO items (id, qty) VALUES ('untraced', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Ended()); n != 0 {
+		t.Fatalf("%d spans for untraced statements (migrations, a poll), want 0", n)
+	}
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "rpc")
+	if _, err := db.ExecContext(ctx, `INSERT INTO items (id, qty) VALUES ('traced', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	var found bool
+	for _, sp := range rec.Ended() {
+		if sp.Parent().SpanID() == parent.SpanContext().SpanID() {
+			for _, a := range sp.Attributes() {
+				if strings.Contains(a.Value.Emit(), "INSERT INTO items") {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no child span carrying the statement; spans: %d", len(rec.Ended()))
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	accountsv1 "github.com/bazaar-shop/bazaar/api/bazaar/accounts/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"github.com/bazaar-shop/bazaar/services/accounts/password"
 	"github.com/bazaar-shop/bazaar/services/accounts/store"
 	"google.golang.org/grpc"
@@ -24,6 +25,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/data/accounts/accounts.db" or a
 	// plain SQLite file path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// Password sets the cost of new password hashes; zero means
 	// password.DefaultParams.
 	Password password.Params
@@ -71,7 +74,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if err != nil {
 		return nil, fmt.Errorf("new accounts service: %w", err)
 	}
-	st, err := store.Open(ctx, cfg.DSN)
+	st, err := store.Open(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new accounts service: %w", err)
 	}

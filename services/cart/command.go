@@ -29,6 +29,7 @@ func Command(version string) daemon.Command {
 			if c.DSN == "" {
 				c.DSN = "sqlite:" + env.DataPath("cart.db")
 			}
+			c.Storage = env.StorageOptions()
 			conn, err := env.Dial(client.Target("catalog", catalogTarget), catalogv1.File_bazaar_catalog_v1_catalog_proto.Services().Get(0))
 			if err != nil {
 				return nil, err

@@ -16,6 +16,7 @@ import (
 	cartv1 "github.com/bazaar-shop/bazaar/api/bazaar/cart/v1"
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"github.com/bazaar-shop/bazaar/services/cart/store"
 	"google.golang.org/grpc"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/data/cart/cart.db" or a plain
 	// SQLite file path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// CatalogTimeout bounds the catalog check of AddItem; past it the line
 	// is accepted unchecked. 0 means DefaultCatalogTimeout.
 	CatalogTimeout time.Duration
@@ -86,7 +89,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	st, err := store.Open(ctx, cfg.DSN)
+	st, err := store.Open(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new cart service: %w", err)
 	}

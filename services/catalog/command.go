@@ -21,6 +21,7 @@ func Command(version string) daemon.Command {
 			if c.DSN == "" {
 				c.DSN = "sqlite:" + env.DataPath("catalog.db")
 			}
+			c.Storage = env.StorageOptions()
 			svc, err := New(ctx, c, env.Logger)
 			if err != nil {
 				return nil, err

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"github.com/bazaar-shop/bazaar/services/catalog/productimage"
 	"github.com/bazaar-shop/bazaar/services/catalog/seed"
 	"github.com/bazaar-shop/bazaar/services/catalog/store"
@@ -23,6 +24,8 @@ type Config struct {
 	// DSN names the catalog database: "sqlite:/data/catalog/catalog.db"
 	// or a plain SQLite file path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 }
 
 // Service is a running catalog: its store and its gRPC handlers.
@@ -45,7 +48,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error)
 	if err != nil {
 		return nil, fmt.Errorf("new catalog: %w", err)
 	}
-	st, err := store.Open(ctx, cfg.DSN)
+	st, err := store.Open(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new catalog: %w", err)
 	}

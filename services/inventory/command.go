@@ -23,6 +23,7 @@ func Command(version string) daemon.Command {
 			if c.DSN == "" {
 				c.DSN = "sqlite:" + env.DataPath("inventory.db")
 			}
+			c.Storage = env.StorageOptions()
 			bus, err := env.Bus()
 			if err != nil {
 				return nil, err

@@ -35,6 +35,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/data/inventory/inventory.db" or a
 	// plain SQLite file path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// LowStockThreshold is the on_hand level below which stock.low is
 	// sent, once per crossing; 0 means DefaultLowStockThreshold.
 	LowStockThreshold int64
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if err != nil {
 		return nil, fmt.Errorf("new inventory: %w", err)
 	}
-	db, err := openDB(ctx, cfg.DSN)
+	db, err := openDB(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new inventory: %w", err)
 	}

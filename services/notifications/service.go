@@ -20,6 +20,7 @@ import (
 
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"google.golang.org/grpc"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/path/notifications.db" or a plain
 	// path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// SMTP configures delivery; a zero SMTP.Addr leaves it off.
 	SMTP SMTP
 	// Now returns the current time; nil means time.Now.
@@ -65,7 +68,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if err != nil {
 		return nil, fmt.Errorf("new notifications service: %w", err)
 	}
-	st, err := openStore(ctx, cfg.DSN)
+	st, err := openStore(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new notifications service: %w", err)
 	}

@@ -44,6 +44,7 @@ func Command(version string) daemon.Command {
 			if c.DSN == "" {
 				c.DSN = "sqlite:" + env.DataPath("orders.db")
 			}
+			c.Storage = env.StorageOptions()
 			c.CallTimeout = env.Settings.CallTimeout
 			return wire(ctx, env, c, deps)
 		},

@@ -7,6 +7,7 @@ import (
 
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/money"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 )
 
 // Defaults of the Config fields left zero.
@@ -37,6 +38,8 @@ const (
 type Config struct {
 	// DSN names the database: "sqlite:/path/orders.db" or a plain path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// BaseCurrency is the currency catalog prices are kept in ("USD").
 	BaseCurrency string
 	// FlatShipping is the shipping cost, in the base currency, charged

@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if deps.Catalog == nil || deps.Pricing == nil || deps.Shipping == nil || deps.Inventory == nil || deps.Payment == nil {
 		return nil, errors.New("new orders service: every dependency client is required")
 	}
-	st, err := openStore(ctx, cfg.DSN, deps.Events, cfg.Lease, cfg.Now)
+	st, err := openStore(ctx, cfg.DSN, deps.Events, cfg.Lease, cfg.Now, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new orders service: %w", err)
 	}

@@ -88,13 +88,13 @@ type store struct {
 }
 
 // openStore opens (creating and migrating when needed) the database at
-// dsn, with the events tables.
-func openStore(ctx context.Context, dsn string, tel events.Telemetry, lease time.Duration, now func() time.Time) (*store, error) {
+// dsn, with opts and the events tables.
+func openStore(ctx context.Context, dsn string, tel events.Telemetry, lease time.Duration, now func() time.Time, opts ...storage.Option) (*store, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open orders store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir)
+	db, err := storage.Open(ctx, dsn, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open orders store: %w", err)
 	}

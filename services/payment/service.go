@@ -35,6 +35,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/data/payment/payment.db" or a
 	// plain SQLite file path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// Now returns the current time (card expiry, timestamps); nil means
 	// time.Now.
 	Now func() time.Time
@@ -70,7 +72,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	db, err := openDB(ctx, cfg.DSN)
+	db, err := openDB(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new payment: %w", err)
 	}

@@ -59,13 +59,13 @@ type store struct {
 }
 
 // openDB opens (creating and migrating when needed) the database at dsn,
-// with the events tables.
-func openDB(ctx context.Context, dsn string) (*storage.DB, error) {
+// with opts and the events tables.
+func openDB(ctx context.Context, dsn string, opts ...storage.Option) (*storage.DB, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open payment database: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir)
+	db, err := storage.Open(ctx, dsn, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open payment database: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"google.golang.org/grpc"
 )
 
@@ -23,6 +24,8 @@ import (
 type Config struct {
 	// DSN names the database: "sqlite:/path/pricing.db" or a plain path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// Now returns the current time, stamped on rates set through SetRate;
 	// nil means time.Now.
 	Now func() time.Time
@@ -44,7 +47,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error)
 	if now == nil {
 		now = time.Now
 	}
-	st, err := openStore(ctx, cfg.DSN)
+	st, err := openStore(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new pricing service: %w", err)
 	}

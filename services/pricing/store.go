@@ -24,13 +24,14 @@ type store struct {
 	db *storage.DB
 }
 
-// openStore opens (creating and migrating when needed) the database at dsn.
-func openStore(ctx context.Context, dsn string) (*store, error) {
+// openStore opens (creating and migrating when needed) the database at
+// dsn, with opts.
+func openStore(ctx context.Context, dsn string, opts ...storage.Option) (*store, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open pricing store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir)
+	db, err := storage.Open(ctx, dsn, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open pricing store: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
 	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"google.golang.org/grpc"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	// DSN names the database: "sqlite:/path/recommendations.db" or a plain
 	// path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// CatalogTimeout bounds the catalog call that fills in for missing
 	// purchase data; 0 means DefaultCatalogTimeout.
 	CatalogTimeout time.Duration
@@ -68,7 +71,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if timeout <= 0 {
 		timeout = DefaultCatalogTimeout
 	}
-	st, err := openStore(ctx, cfg.DSN)
+	st, err := openStore(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new recommendations service: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	shippingv1 "github.com/bazaar-shop/bazaar/api/bazaar/shipping/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage"
 	"google.golang.org/grpc"
 )
 
@@ -29,6 +30,8 @@ const Producer = "shipping"
 type Config struct {
 	// DSN names the database: "sqlite:/path/shipping.db" or a plain path.
 	DSN string
+	// Storage are extra options for opening the database (tracing).
+	Storage []storage.Option
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -64,7 +67,7 @@ func New(ctx context.Context, cfg Config, deps Deps, logger *slog.Logger) (*Serv
 	if now == nil {
 		now = time.Now
 	}
-	st, err := openStore(ctx, cfg.DSN)
+	st, err := openStore(ctx, cfg.DSN, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("new shipping service: %w", err)
 	}

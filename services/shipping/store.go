@@ -54,13 +54,13 @@ type store struct {
 }
 
 // openStore opens (creating and migrating when needed) the database at
-// dsn, with the events tables.
-func openStore(ctx context.Context, dsn string) (*store, error) {
+// dsn, with opts and the events tables.
+func openStore(ctx context.Context, dsn string, opts ...storage.Option) (*store, error) {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open shipping store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir)
+	db, err := storage.Open(ctx, dsn, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open shipping store: %w", err)
 	}

@@ -42,13 +42,14 @@ type Store struct {
 	db *storage.DB
 }
 
-// Open opens the database named by dsn and brings its schema up to date.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// Open opens the database named by dsn, with opts, and brings its schema
+// up to date.
+func Open(ctx context.Context, dsn string, opts ...storage.Option) (*Store, error) {
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("open accounts store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, migrations)
+	db, err := storage.Open(ctx, dsn, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open accounts store: %w", err)
 	}

@@ -328,11 +328,5 @@ func lockDataDir(dir string) (func(), error) {
 	return func() { _ = f.Close() }, nil
 }
 
-func freePort(host string) (string, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
+// freePort finds a free port on host (see supervisor.FreeAddr).
+func freePort(host string) (string, error) { return supervisor.FreeAddr(host) }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -157,7 +159,31 @@ func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance,
 
 // freeAddr finds a free TCP port on host. The port is released before the
 // instance binds it; on loopback the window for another taker is tiny.
-func freeAddr(host string) (string, error) {
+func freeAddr(host string) (string, error) { return FreeAddr(host) }
+
+// Ports below the kernel's ephemeral range (32768–60999 by default on
+// Linux) are never handed to outgoing connections, so a port found free
+// there stays free until the instance binds it, unless another listener
+// takes it; ports found free in the ephemeral range are often taken by a
+// client's connect() in between.
+const (
+	loPort = 20000
+	hiPort = 32768
+)
+
+// FreeAddr finds a TCP port on host that is free now, preferring ports
+// outside the ephemeral range; the port is released before it is used,
+// so a caller should bind it soon.
+func FreeAddr(host string) (string, error) {
+	for range 64 {
+		addr := net.JoinHostPort(host, strconv.Itoa(loPort+rand.IntN(hiPort-loPort)))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			if err := l.Close(); err != nil {
+				return "", fmt.Errorf("find a free port on %s: %w", host, err)
+			}
+			return addr, nil
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return "", fmt.Errorf("find a free port on %s: %w", host, err)

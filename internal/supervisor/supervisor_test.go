@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -230,5 +232,24 @@ func TestRestartBackoffGrowsAndIsCapped(t *testing.T) {
 				t.Errorf("restartBackoff(%d) = %v, want %v ±20%%", n, d, want)
 			}
 		}
+	}
+}
+
+func TestFreeAddrAvoidsTheEphemeralRange(t *testing.T) {
+	for range 20 {
+		addr, err := FreeAddr("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(port)
+		if n < loPort || n >= hiPort {
+			t.Fatalf("FreeAddr = %s, want a port in [%d, %d)", addr, loPort, hiPort)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("port from FreeAddr is not bindable: %v", err)
+		}
+		l.Close()
 	}
 }

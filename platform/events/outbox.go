@@ -26,6 +26,15 @@ const relayPoll = 250 * time.Millisecond
 // relayBatch is the most rows the relay publishes per round.
 const relayBatch = 100
 
+// Recorder stores events in the transaction of the change that causes
+// them; an *Outbox is one, and tests may supply their own.
+type Recorder interface {
+	// Add stores an event in tx and returns its id.
+	Add(ctx context.Context, tx *sql.Tx, typ, aggregateID string, payload proto.Message) (string, error)
+	// Notify says a transaction that added events committed.
+	Notify()
+}
+
 // Outbox stores a producer's events in its own database, in the
 // transaction of the change they describe, and relays them to JetStream.
 type Outbox struct {

@@ -11,32 +11,9 @@ import (
 	accountsv1 "github.com/bazaar-shop/bazaar/api/bazaar/accounts/v1"
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/events/eventstest"
 	"github.com/bazaar-shop/bazaar/platform/storage"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
-
-// startBus runs an embedded NATS JetStream server and connects a bus.
-func startBus(t *testing.T) *events.Bus {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	bus, err := events.Connect(ns.ClientURL(), events.BusOptions{Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bus.Close)
-	return bus
-}
 
 // TestUserRegisteredReachesTheBus runs the relay and a consumer over a
 // real JetStream: CreateAccount's event arrives once, with the user's
@@ -44,7 +21,7 @@ func startBus(t *testing.T) *events.Bus {
 func TestUserRegisteredReachesTheBus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	bus := startBus(t)
+	bus := eventstest.Bus(t)
 	svc, err := New(ctx, Config{DSN: filepath.Join(t.TempDir(), "accounts.db"), Password: fastParams()}, Deps{Bus: bus}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,43 +8,18 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
-
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/events/eventstest"
 	"github.com/bazaar-shop/bazaar/platform/storage"
 )
-
-// startBus runs an embedded NATS JetStream server and connects a bus to
-// it.
-func startBus(t *testing.T) *events.Bus {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatalf("nats: %v", err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	bus, err := events.Connect(ns.ClientURL(), events.BusOptions{Name: t.Name()})
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(bus.Close)
-	return bus
-}
 
 // TestEventsReachTheBus reserves, rejects and drains a low product with
 // the service's relay running and reads the events back from JetStream.
 func TestEventsReachTheBus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	bus := startBus(t)
+	bus := eventstest.Bus(t)
 	svc, err := New(ctx, Config{DSN: filepath.Join(t.TempDir(), "inventory.db")}, Deps{Bus: bus}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)

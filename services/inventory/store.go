@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/bazaar-shop/bazaar/platform/events"
 	"github.com/bazaar-shop/bazaar/platform/storage"
 )
@@ -32,20 +30,11 @@ var (
 	errNotReserved = errors.New("reservation holds no stock")
 )
 
-// eventLog records events in the transaction of the change that causes
-// them: an *events.Outbox in production, a fake in some tests.
-type eventLog interface {
-	// Add stores an event in tx.
-	Add(ctx context.Context, tx *sql.Tx, typ, aggregateID string, payload proto.Message) (string, error)
-	// Notify says a transaction that added events committed.
-	Notify()
-}
-
 // store keeps stock and reservations in the service's own database.
 type store struct {
 	db *storage.DB
 	// events receives stock.reserved, stock.rejected and stock.low.
-	events eventLog
+	events events.Recorder
 	// lowThreshold is the on_hand level below which stock.low is sent.
 	lowThreshold int64
 	// now stamps changes.

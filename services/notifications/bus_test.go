@@ -8,36 +8,13 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"google.golang.org/protobuf/proto"
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/events/eventstest"
 	"github.com/bazaar-shop/bazaar/platform/storage"
 )
-
-// startBus runs an embedded NATS JetStream server and connects a bus.
-func startBus(t *testing.T) *events.Bus {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	bus, err := events.Connect(ns.ClientURL(), events.BusOptions{Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bus.Close)
-	return bus
-}
 
 // producer is another service's outbox, relayed to the bus.
 func producer(t *testing.T, ctx context.Context, wg *sync.WaitGroup, bus *events.Bus, name string) (*storage.DB, *events.Outbox) {
@@ -74,7 +51,7 @@ func TestEventsOverTheBus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	bus := startBus(t)
+	bus := eventstest.Bus(t)
 	f := startFakeSMTP(t, "127.0.0.1:0")
 	svc, err := New(ctx, Config{DSN: filepath.Join(t.TempDir(), "notifications.db"), SMTP: SMTP{Addr: f.addr(), Poll: 20 * time.Millisecond}}, Deps{Bus: bus}, nil)
 	if err != nil {

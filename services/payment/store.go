@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	paymentv1 "github.com/bazaar-shop/bazaar/api/bazaar/payment/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
@@ -37,22 +35,13 @@ var (
 	errTransient = errors.New("processor temporarily unavailable")
 )
 
-// eventLog records events in the transaction of the change that causes
-// them: an *events.Outbox.
-type eventLog interface {
-	// Add stores an event in tx.
-	Add(ctx context.Context, tx *sql.Tx, typ, aggregateID string, payload proto.Message) (string, error)
-	// Notify says a transaction that added events committed.
-	Notify()
-}
-
 // store keeps charges, refunds and the ledger in the service's own
 // database.
 type store struct {
 	db *storage.DB
 	// events receives payment.succeeded, payment.failed and
 	// payment.refunded.
-	events eventLog
+	events events.Recorder
 	// now stamps changes; newID makes ids.
 	now   func() time.Time
 	newID func() string

@@ -8,36 +8,12 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
-
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/events/eventstest"
 	"github.com/bazaar-shop/bazaar/platform/storage"
 )
-
-// startBus runs an embedded NATS JetStream server and connects a bus.
-func startBus(t *testing.T) *events.Bus {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	bus, err := events.Connect(ns.ClientURL(), events.BusOptions{Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bus.Close)
-	return bus
-}
 
 // TestOrderConfirmedOverTheBus publishes confirmed orders through an
 // orders-like outbox over a real JetStream and waits for Background's
@@ -46,7 +22,7 @@ func TestOrderConfirmedOverTheBus(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	bus := startBus(t)
+	bus := eventstest.Bus(t)
 	svc, err := New(ctx, Config{DSN: filepath.Join(t.TempDir(), "recommendations.db")}, Deps{Bus: bus}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -36,7 +36,7 @@ func TestWithTracingSpansTracedStatementsOnly(t *testing.T) {
 	for _, sp := range rec.Ended() {
 		if sp.Parent().SpanID() == parent.SpanContext().SpanID() {
 			for _, a := range sp.Attributes() {
-				if strings.Contains(a.Value.Emit(), "INSERT INTO items") {
+				if strings.Contains(a.Value.AsString(), "INSERT INTO items") {
 					found = true
 				}
 			}

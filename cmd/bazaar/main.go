@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -42,6 +43,7 @@ func commands() []command {
 		{"logs", "print the instances' merged logs: logs [SERVICE] [-f]", runLogs},
 		{"fault", "inject latency, errors or a blackhole between services: fault 'FROM->TO' …", runFault},
 		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
+		{"load", "drive the storefront with the standard workload, open-loop, and report latencies", runLoad},
 		{"verify", "check the order flow's invariants through the services' APIs", runVerify},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, version)
@@ -68,16 +70,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.As(err, &coded):
-			fmt.Fprintf(stderr, "bazaar %s: %v\n", c.name, err)
+			report(stderr, c.name, err)
 			return coded.ExitCode()
 		default:
-			fmt.Fprintf(stderr, "bazaar %s: %v\n", c.name, err)
+			report(stderr, c.name, err)
 			return 1
 		}
 	}
 	fmt.Fprintf(stderr, "bazaar: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// report prints a command's error once prefixed with the command, whose
+// flag errors already carry it.
+func report(w io.Writer, name string, err error) {
+	msg := err.Error()
+	if prefix := "bazaar " + name + ": "; !strings.HasPrefix(msg, prefix) {
+		msg = prefix + msg
+	}
+	fmt.Fprintln(w, msg)
 }
 
 func usage(w io.Writer) {

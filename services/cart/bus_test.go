@@ -9,7 +9,6 @@ import (
 	"time"
 
 	cartv1 "github.com/bazaar-shop/bazaar/api/bazaar/cart/v1"
-	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
 	"github.com/bazaar-shop/bazaar/platform/events/eventstest"
 	"github.com/bazaar-shop/bazaar/platform/storage"
@@ -42,7 +41,7 @@ func TestOrderPlacedFromTheBusEmptiesTheCart(t *testing.T) {
 	outbox := events.NewOutbox(ordersDB, "orders", events.Telemetry{})
 	wg.Go(func() { _ = outbox.Relay(ctx, bus) })
 	err = ordersDB.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := outbox.Add(ctx, tx, "order.placed", "order-1", &eventsv1.OrderPlaced{OrderId: "order-1", ShopperId: "guest-1"})
+		_, err := outbox.Add(ctx, tx, "order.placed", "order-1", ordered("guest-1", map[string]int32{"mug": 2}))
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/services/cart/store"
 )
 
 // OrderPlacedSubscription is what the cart consumes: order.placed from
@@ -15,10 +16,12 @@ func OrderPlacedSubscription() events.Subscription {
 	return events.Subscription{Consumer: "cart-orders", Producer: "orders", Types: []string{"order.placed"}}
 }
 
-// onOrderPlaced empties the cart of the order's shopper, in the
-// consumer's transaction, which also records the event in the inbox so a
-// redelivery is not applied again (it would wipe lines added since). An
-// event without a shopper can never be applied and is dropped.
+// onOrderPlaced takes what the order bought out of the shopper's cart, in
+// the consumer's transaction, which also records the event in the inbox so
+// a redelivery is not applied again. Only the ordered quantities go: the
+// event arrives asynchronously, and lines the shopper added after placing
+// the order must stay. An event without a shopper can never be applied and
+// is dropped.
 func (s *Service) onOrderPlaced(ctx context.Context, tx *sql.Tx, env *eventsv1.Envelope) error {
 	var placed eventsv1.OrderPlaced
 	if err := events.Unpack(env, &placed); err != nil {
@@ -28,9 +31,13 @@ func (s *Service) onOrderPlaced(ctx context.Context, tx *sql.Tx, env *eventsv1.E
 	if err := checkShopperID("shopper_id", shopper); err != nil {
 		return events.Permanent(fmt.Errorf("order.placed %s for order %s: %w", env.GetEventId(), placed.GetOrderId(), err))
 	}
-	if err := s.store.EmptyTx(ctx, tx, shopper, s.now()); err != nil {
+	items := make([]store.Ordered, 0, len(placed.GetItems()))
+	for _, it := range placed.GetItems() {
+		items = append(items, store.Ordered{ProductID: it.GetProductId(), Quantity: it.GetQuantity()})
+	}
+	if err := s.store.RemoveOrderedTx(ctx, tx, shopper, items, s.now()); err != nil {
 		return fmt.Errorf("order.placed for order %s: %w", placed.GetOrderId(), err)
 	}
-	s.logger.InfoContext(ctx, "cart emptied: order placed", "order_id", placed.GetOrderId(), "shopper_id", shopper)
+	s.logger.InfoContext(ctx, "ordered items removed from cart", "order_id", placed.GetOrderId(), "shopper_id", shopper, "lines", len(items))
 	return nil
 }

@@ -26,11 +26,20 @@ func apply(t *testing.T, f fixture, env *eventsv1.Envelope) (bool, error) {
 	return events.ApplyOnce(context.Background(), f.svc.store.DB(), OrderPlacedSubscription().Consumer, env, f.svc.onOrderPlaced)
 }
 
+// ordered is an order.placed for shopper that bought items (id:qty).
+func ordered(shopper string, items map[string]int32) *eventsv1.OrderPlaced {
+	p := &eventsv1.OrderPlaced{OrderId: "order-1", ShopperId: shopper}
+	for id, q := range items {
+		p.Items = append(p.Items, &eventsv1.EventItem{ProductId: id, Quantity: q})
+	}
+	return p
+}
+
 func TestOrderPlacedEmptiesTheCartOnce(t *testing.T) {
 	f := start(t)
 	f.add(t, "guest-1", "mug", 2, "k1")
 	f.add(t, "guest-2", "tea", 1, "k2")
-	env := envelope(t, "event-1", &eventsv1.OrderPlaced{OrderId: "order-1", ShopperId: "guest-1"})
+	env := envelope(t, "event-1", ordered("guest-1", map[string]int32{"mug": 2}))
 	if applied, err := apply(t, f, env); err != nil || !applied {
 		t.Fatalf("first delivery = %v, %v; want applied", applied, err)
 	}
@@ -47,6 +56,23 @@ func TestOrderPlacedEmptiesTheCartOnce(t *testing.T) {
 	}
 	if got := items(f.get(t, "guest-1")); got != "pen:3" {
 		t.Errorf("cart after a redelivered order.placed %q, want %q", got, "pen:3")
+	}
+}
+
+// The event arrives asynchronously: what the shopper added after placing
+// the order stays in the cart; only what the order took goes.
+func TestOrderPlacedKeepsLinesAddedAfterTheOrder(t *testing.T) {
+	f := start(t)
+	f.add(t, "guest-1", "mug", 2, "k1")
+	// The order took the two mugs; before its event arrives the shopper
+	// adds a pen and one more mug.
+	f.add(t, "guest-1", "pen", 1, "k2")
+	f.add(t, "guest-1", "mug", 1, "k3")
+	if _, err := apply(t, f, envelope(t, "event-1", ordered("guest-1", map[string]int32{"mug": 2}))); err != nil {
+		t.Fatal(err)
+	}
+	if got := items(f.get(t, "guest-1")); got != "mug:1 pen:1" {
+		t.Errorf("cart after a late order.placed %q, want %q", got, "mug:1 pen:1")
 	}
 }
 

@@ -134,8 +134,8 @@ func (s *Store) Empty(ctx context.Context, shopperID string, now time.Time) erro
 	return nil
 }
 
-// EmptyTx removes every line of the shopper's cart inside tx, for an
-// event handler whose transaction also records the event.
+// EmptyTx removes every line of the shopper's cart inside tx, for a
+// caller with more to do in the same transaction (a merge).
 func (s *Store) EmptyTx(ctx context.Context, tx *sql.Tx, shopperID string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`DELETE FROM cart_lines WHERE shopper_id = ?`), shopperID)
 	if err != nil {
@@ -143,6 +143,48 @@ func (s *Store) EmptyTx(ctx context.Context, tx *sql.Tx, shopperID string, now t
 	}
 	if err := s.touchIfChanged(ctx, tx, res, shopperID, now); err != nil {
 		return fmt.Errorf("empty cart %s: %w", shopperID, err)
+	}
+	return nil
+}
+
+// Ordered is a product and quantity an order took from a cart.
+type Ordered struct {
+	ProductID string
+	Quantity  int32
+}
+
+// RemoveOrderedTx takes the ordered quantities out of the shopper's cart
+// inside tx: a line goes when the order took all of it. Lines added after
+// the order was placed (the event arrives asynchronously) stay.
+func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID string, items []Ordered, now time.Time) error {
+	var changed int64
+	for _, it := range items {
+		res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
+			`UPDATE cart_lines SET quantity = quantity - ? WHERE shopper_id = ? AND product_id = ? AND quantity > ?`),
+			it.Quantity, shopperID, it.ProductID, it.Quantity)
+		if err != nil {
+			return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
+		}
+		if n == 0 {
+			if res, err = tx.ExecContext(ctx, s.db.Dialect.Rebind(
+				`DELETE FROM cart_lines WHERE shopper_id = ? AND product_id = ?`), shopperID, it.ProductID); err != nil {
+				return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
+			}
+		}
+		changed += n
+	}
+	if changed > 0 {
+		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE carts SET updated_at = ? WHERE shopper_id = ?`),
+			formatTime(now), shopperID); err != nil {
+			return fmt.Errorf("remove ordered items from cart %s: %w", shopperID, err)
+		}
 	}
 	return nil
 }

@@ -140,6 +140,35 @@ func (h *handler) EmptyCart(ctx context.Context, req *cartv1.EmptyCartRequest) (
 	return &cartv1.EmptyCartResponse{}, nil
 }
 
+// RemoveOrderedItems takes what an order bought out of a cart, once per
+// order.
+func (h *handler) RemoveOrderedItems(ctx context.Context, req *cartv1.RemoveOrderedItemsRequest) (*cartv1.RemoveOrderedItemsResponse, error) {
+	if err := checkShopperID("shopper_id", req.GetShopperId()); err != nil {
+		return nil, invalid(err)
+	}
+	if err := checkToken("order_id", req.GetOrderId(), MaxOrderIDBytes); err != nil {
+		return nil, invalid(err)
+	}
+	if len(req.GetItems()) > store.MaxLines {
+		return nil, invalid(fmt.Errorf("items: at most %d lines", store.MaxLines))
+	}
+	items := make([]store.Ordered, 0, len(req.GetItems()))
+	for _, it := range req.GetItems() {
+		if err := checkProductID(it.GetProductId()); err != nil {
+			return nil, invalid(err)
+		}
+		if err := checkQuantity(it.GetQuantity(), 1); err != nil {
+			return nil, invalid(err)
+		}
+		items = append(items, store.Ordered{ProductID: it.GetProductId(), Quantity: it.GetQuantity()})
+	}
+	c, err := h.store.RemoveOrdered(ctx, req.GetShopperId(), req.GetOrderId(), items, h.now())
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &cartv1.RemoveOrderedItemsResponse{Cart: toProtoCart(c)}, nil
+}
+
 // MergeCarts moves a guest's cart into a user's.
 func (h *handler) MergeCarts(ctx context.Context, req *cartv1.MergeCartsRequest) (*cartv1.MergeCartsResponse, error) {
 	from, to := req.GetFromShopperId(), req.GetToShopperId()

@@ -35,7 +35,7 @@ func (s *Service) onOrderPlaced(ctx context.Context, tx *sql.Tx, env *eventsv1.E
 	for _, it := range placed.GetItems() {
 		items = append(items, store.Ordered{ProductID: it.GetProductId(), Quantity: it.GetQuantity()})
 	}
-	if err := s.store.RemoveOrderedTx(ctx, tx, shopper, items, s.now()); err != nil {
+	if err := s.store.RemoveOrderedTx(ctx, tx, shopper, placed.GetOrderId(), items, s.now()); err != nil {
 		return fmt.Errorf("order.placed for order %s: %w", placed.GetOrderId(), err)
 	}
 	s.logger.InfoContext(ctx, "ordered items removed from cart", "order_id", placed.GetOrderId(), "shopper_id", shopper, "lines", len(items))

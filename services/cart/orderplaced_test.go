@@ -4,10 +4,14 @@ import (
 	"context"
 	"testing"
 
-	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
-	"github.com/bazaar-shop/bazaar/platform/events"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	cartv1 "github.com/bazaar-shop/bazaar/api/bazaar/cart/v1"
+	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
+	"github.com/bazaar-shop/bazaar/platform/events"
 )
 
 func envelope(t *testing.T, id string, payload proto.Message) *eventsv1.Envelope {
@@ -87,6 +91,51 @@ func TestOrderPlacedPoisonEventsArePermanent(t *testing.T) {
 		_, err := apply(t, f, env)
 		if err == nil || !events.IsPermanent(err) {
 			t.Errorf("%s: apply = %v, want a permanent error", name, err)
+		}
+	}
+}
+
+// The storefront removes an order's items right after checkout, and the
+// order.placed consumer does it again when the event arrives: together
+// they remove the items once.
+func TestRemoveOrderedItemsOncePerOrder(t *testing.T) {
+	f := start(t)
+	f.add(t, "guest-1", "mug", 2, "k1")
+	f.add(t, "guest-1", "pen", 1, "k2")
+	req := &cartv1.RemoveOrderedItemsRequest{ShopperId: "guest-1", OrderId: "order-1",
+		Items: []*cartv1.CartItem{{ProductId: "mug", Quantity: 2}, {ProductId: "pen", Quantity: 1}}}
+	resp, err := f.client.RemoveOrderedItems(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := items(resp.GetCart()); got != "" {
+		t.Fatalf("cart after RemoveOrderedItems %q, want empty", got)
+	}
+	// The shopper buys again at once; then the first order's event and a
+	// retried RPC arrive: neither touches the new lines.
+	f.add(t, "guest-1", "mug", 1, "k3")
+	if _, err := apply(t, f, envelope(t, "event-1", ordered("guest-1", map[string]int32{"mug": 2, "pen": 1}))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.RemoveOrderedItems(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got := items(f.get(t, "guest-1")); got != "mug:1" {
+		t.Errorf("cart after the late event and a retry %q, want %q", got, "mug:1")
+	}
+}
+
+func TestRemoveOrderedItemsRejectsBadInput(t *testing.T) {
+	f := start(t)
+	tests := map[string]*cartv1.RemoveOrderedItemsRequest{
+		"no shopper":   {OrderId: "o", Items: []*cartv1.CartItem{{ProductId: "mug", Quantity: 1}}},
+		"no order":     {ShopperId: "g", Items: []*cartv1.CartItem{{ProductId: "mug", Quantity: 1}}},
+		"bad quantity": {ShopperId: "g", OrderId: "o", Items: []*cartv1.CartItem{{ProductId: "mug", Quantity: 0}}},
+		"bad product":  {ShopperId: "g", OrderId: "o", Items: []*cartv1.CartItem{{ProductId: "", Quantity: 1}}},
+	}
+	for name, req := range tests {
+		if _, err := f.client.RemoveOrderedItems(context.Background(), req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
 		}
 	}
 }

@@ -16,6 +16,8 @@ const (
 	MaxKeyBytes = 128
 	// MaxProductIDBytes is the longest product id.
 	MaxProductIDBytes = 128
+	// MaxOrderIDBytes is the longest order id.
+	MaxOrderIDBytes = 128
 )
 
 // checkToken checks an opaque id or key: 1 to maxBytes bytes of printable

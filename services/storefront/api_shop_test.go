@@ -188,6 +188,9 @@ func TestAPICheckout(t *testing.T) {
 	if obj["order_id"] != "ord-1" || obj["status"] != "PENDING" || rec.Header().Get("Location") != "/api/v1/orders/ord-1" {
 		t.Errorf("checkout answer = %v, Location %q", obj, rec.Header().Get("Location"))
 	}
+	if n := h.cart.removedFor("ord-1"); n != 1 {
+		t.Errorf("RemoveOrderedItems called %d times for the new order, want 1 (right after checkout)", n)
+	}
 	again := b.api(http.MethodPost, "/api/v1/checkout", checkoutJSON, idempotencyHeader, "checkout-1")
 	wantStatus(t, again, http.StatusAccepted)
 	if again.Body.String() != rec.Body.String() || h.orders.numOrders() != 1 {

@@ -160,6 +160,7 @@ func (s *Storefront) checkout(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return placed{}, callFailure(err, checkoutSays(len(cart.GetItems()) == 0)), false
 	}
+	s.removeOrdered(ctx, sess, resp.GetOrderId(), cart)
 	if email := strings.ToLower(req.GetEmail()); sess.CheckoutEmail != email {
 		sess.CheckoutEmail = email
 		s.saveSession(w, r, sess)
@@ -191,6 +192,27 @@ func (s *Storefront) placeOrder(ctx context.Context, sess session, req *storefro
 		return nil, fmt.Errorf("place order of %d items: %w", len(items), err)
 	}
 	return resp, nil
+}
+
+// removeOrdered takes what the order bought out of the cart at once, so
+// the shopper's next look at the cart (or next checkout) does not see it.
+// The cart does it once per order; if it cannot be reached now, its
+// order.placed consumer does it when the event arrives.
+func (s *Storefront) removeOrdered(ctx context.Context, sess session, orderID string, cart *cartv1.Cart) {
+	if len(cart.GetItems()) == 0 || orderID == "" {
+		return
+	}
+	items := make([]*cartv1.CartItem, 0, len(cart.GetItems()))
+	for _, it := range cart.GetItems() {
+		items = append(items, &cartv1.CartItem{ProductId: it.GetProductId(), Quantity: it.GetQuantity()})
+	}
+	ctx, cancel := s.withCall(ctx)
+	defer cancel()
+	if _, err := s.deps.Cart.RemoveOrderedItems(ctx, &cartv1.RemoveOrderedItemsRequest{
+		ShopperId: sess.shopperID(), OrderId: orderID, Items: items,
+	}); err != nil {
+		s.logCallFailure(ctx, "cart", "RemoveOrderedItems", err)
+	}
 }
 
 // orderCurrency is the currency to order in: the one asked for, else the

@@ -33,10 +33,12 @@ type fakeCart struct {
 	carts  map[string][]*cartv1.CartItem
 	keys   map[string]bool
 	merges []string // "from>to" of each MergeCarts call
+	// removed counts RemoveOrderedItems calls per order id.
+	removed map[string]int
 }
 
 func newFakeCart(catalog *fakeCatalog) *fakeCart {
-	return &fakeCart{catalog: catalog, carts: map[string][]*cartv1.CartItem{}, keys: map[string]bool{}}
+	return &fakeCart{catalog: catalog, carts: map[string][]*cartv1.CartItem{}, keys: map[string]bool{}, removed: map[string]int{}}
 }
 
 // items returns a copy of shopper's lines.
@@ -159,6 +161,23 @@ func (f *fakeCart) RemoveItem(ctx context.Context, req *cartv1.RemoveItemRequest
 		return it.GetProductId() == req.GetProductId()
 	})
 	return &cartv1.RemoveItemResponse{Cart: f.cartLocked(req.GetShopperId())}, nil
+}
+
+// removedFor is how many times RemoveOrderedItems was called for order.
+func (f *fakeCart) removedFor(order string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.removed[order]
+}
+
+func (f *fakeCart) RemoveOrderedItems(ctx context.Context, req *cartv1.RemoveOrderedItemsRequest) (*cartv1.RemoveOrderedItemsResponse, error) {
+	if err := f.enter(ctx, "RemoveOrderedItems"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.removed[req.GetOrderId()]++
+	return &cartv1.RemoveOrderedItemsResponse{Cart: f.cartLocked(req.GetShopperId())}, nil
 }
 
 func (f *fakeCart) EmptyCart(ctx context.Context, req *cartv1.EmptyCartRequest) (*cartv1.EmptyCartResponse, error) {

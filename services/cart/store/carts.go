@@ -153,10 +153,39 @@ type Ordered struct {
 	Quantity  int32
 }
 
+// RemoveOrdered takes what order orderID bought out of the shopper's
+// cart, once per order (see RemoveOrderedTx), and returns the cart.
+func (s *Store) RemoveOrdered(ctx context.Context, shopperID, orderID string, items []Ordered, now time.Time) (Cart, error) {
+	var c Cart
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return s.RemoveOrderedTx(ctx, tx, shopperID, orderID, items, now)
+	}, func(tx *sql.Tx) error {
+		var err error
+		c, err = s.cart(ctx, tx, shopperID)
+		return err
+	})
+	if err != nil {
+		return Cart{}, fmt.Errorf("remove order %s from cart %s: %w", orderID, shopperID, err)
+	}
+	return c, nil
+}
+
 // RemoveOrderedTx takes the ordered quantities out of the shopper's cart
-// inside tx: a line goes when the order took all of it. Lines added after
-// the order was placed (the event arrives asynchronously) stay.
-func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID string, items []Ordered, now time.Time) error {
+// inside tx, once per order: a second call for orderID changes nothing. A
+// line goes when the order took all of it; lines added after the order
+// was placed stay.
+func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID, orderID string, items []Ordered, now time.Time) error {
+	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
+		`INSERT INTO removed_orders (order_id, shopper_id, removed_at) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING`),
+		orderID, shopperID, formatTime(now))
+	if err != nil {
+		return fmt.Errorf("record order %s: %w", orderID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("record order %s: %w", orderID, err)
+	} else if n == 0 {
+		return nil // already removed
+	}
 	var changed int64
 	for _, it := range items {
 		res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(

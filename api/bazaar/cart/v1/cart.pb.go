@@ -656,6 +656,116 @@ func (*EmptyCartResponse) Descriptor() ([]byte, []int) {
 	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{11}
 }
 
+// RemoveOrderedItemsRequest names an order and what it bought.
+type RemoveOrderedItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Guest session id or user id, 1 to 128 bytes.
+	ShopperId string `protobuf:"bytes,1,opt,name=shopper_id,json=shopperId,proto3" json:"shopper_id,omitempty"`
+	// The order, 1 to 128 bytes: the removal happens once per order.
+	OrderId string `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// What the order bought: at most 50 lines.
+	Items         []*CartItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveOrderedItemsRequest) Reset() {
+	*x = RemoveOrderedItemsRequest{}
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveOrderedItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveOrderedItemsRequest) ProtoMessage() {}
+
+func (x *RemoveOrderedItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveOrderedItemsRequest.ProtoReflect.Descriptor instead.
+func (*RemoveOrderedItemsRequest) Descriptor() ([]byte, []int) {
+	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RemoveOrderedItemsRequest) GetShopperId() string {
+	if x != nil {
+		return x.ShopperId
+	}
+	return ""
+}
+
+func (x *RemoveOrderedItemsRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *RemoveOrderedItemsRequest) GetItems() []*CartItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// RemoveOrderedItemsResponse carries the cart after the removal.
+type RemoveOrderedItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shopper's cart now.
+	Cart          *Cart `protobuf:"bytes,1,opt,name=cart,proto3" json:"cart,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveOrderedItemsResponse) Reset() {
+	*x = RemoveOrderedItemsResponse{}
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveOrderedItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveOrderedItemsResponse) ProtoMessage() {}
+
+func (x *RemoveOrderedItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveOrderedItemsResponse.ProtoReflect.Descriptor instead.
+func (*RemoveOrderedItemsResponse) Descriptor() ([]byte, []int) {
+	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RemoveOrderedItemsResponse) GetCart() *Cart {
+	if x != nil {
+		return x.Cart
+	}
+	return nil
+}
+
 // MergeCartsRequest moves one cart into another.
 type MergeCartsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -670,7 +780,7 @@ type MergeCartsRequest struct {
 
 func (x *MergeCartsRequest) Reset() {
 	*x = MergeCartsRequest{}
-	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[12]
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +792,7 @@ func (x *MergeCartsRequest) String() string {
 func (*MergeCartsRequest) ProtoMessage() {}
 
 func (x *MergeCartsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[12]
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +805,7 @@ func (x *MergeCartsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeCartsRequest.ProtoReflect.Descriptor instead.
 func (*MergeCartsRequest) Descriptor() ([]byte, []int) {
-	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{12}
+	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MergeCartsRequest) GetFromShopperId() string {
@@ -723,7 +833,7 @@ type MergeCartsResponse struct {
 
 func (x *MergeCartsResponse) Reset() {
 	*x = MergeCartsResponse{}
-	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[13]
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +845,7 @@ func (x *MergeCartsResponse) String() string {
 func (*MergeCartsResponse) ProtoMessage() {}
 
 func (x *MergeCartsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[13]
+	mi := &file_bazaar_cart_v1_cart_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +858,7 @@ func (x *MergeCartsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeCartsResponse.ProtoReflect.Descriptor instead.
 func (*MergeCartsResponse) Descriptor() ([]byte, []int) {
-	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{13}
+	return file_bazaar_cart_v1_cart_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MergeCartsResponse) GetCart() *Cart {
@@ -805,19 +915,27 @@ const file_bazaar_cart_v1_cart_proto_rawDesc = "" +
 	"\x10EmptyCartRequest\x12\x1d\n" +
 	"\n" +
 	"shopper_id\x18\x01 \x01(\tR\tshopperId\"\x13\n" +
-	"\x11EmptyCartResponse\"_\n" +
+	"\x11EmptyCartResponse\"\x85\x01\n" +
+	"\x19RemoveOrderedItemsRequest\x12\x1d\n" +
+	"\n" +
+	"shopper_id\x18\x01 \x01(\tR\tshopperId\x12\x19\n" +
+	"\border_id\x18\x02 \x01(\tR\aorderId\x12.\n" +
+	"\x05items\x18\x03 \x03(\v2\x18.bazaar.cart.v1.CartItemR\x05items\"F\n" +
+	"\x1aRemoveOrderedItemsResponse\x12(\n" +
+	"\x04cart\x18\x01 \x01(\v2\x14.bazaar.cart.v1.CartR\x04cart\"_\n" +
 	"\x11MergeCartsRequest\x12&\n" +
 	"\x0ffrom_shopper_id\x18\x01 \x01(\tR\rfromShopperId\x12\"\n" +
 	"\rto_shopper_id\x18\x02 \x01(\tR\vtoShopperId\">\n" +
 	"\x12MergeCartsResponse\x12(\n" +
-	"\x04cart\x18\x01 \x01(\v2\x14.bazaar.cart.v1.CartR\x04cart2\xa3\x04\n" +
+	"\x04cart\x18\x01 \x01(\v2\x14.bazaar.cart.v1.CartR\x04cart2\x95\x05\n" +
 	"\vCartService\x12O\n" +
 	"\aGetCart\x12\x1e.bazaar.cart.v1.GetCartRequest\x1a\x1f.bazaar.cart.v1.GetCartResponse\"\x03\x90\x02\x01\x12O\n" +
 	"\aAddItem\x12\x1e.bazaar.cart.v1.AddItemRequest\x1a\x1f.bazaar.cart.v1.AddItemResponse\"\x03\x90\x02\x02\x12g\n" +
 	"\x0fSetItemQuantity\x12&.bazaar.cart.v1.SetItemQuantityRequest\x1a'.bazaar.cart.v1.SetItemQuantityResponse\"\x03\x90\x02\x02\x12X\n" +
 	"\n" +
 	"RemoveItem\x12!.bazaar.cart.v1.RemoveItemRequest\x1a\".bazaar.cart.v1.RemoveItemResponse\"\x03\x90\x02\x02\x12U\n" +
-	"\tEmptyCart\x12 .bazaar.cart.v1.EmptyCartRequest\x1a!.bazaar.cart.v1.EmptyCartResponse\"\x03\x90\x02\x02\x12X\n" +
+	"\tEmptyCart\x12 .bazaar.cart.v1.EmptyCartRequest\x1a!.bazaar.cart.v1.EmptyCartResponse\"\x03\x90\x02\x02\x12p\n" +
+	"\x12RemoveOrderedItems\x12).bazaar.cart.v1.RemoveOrderedItemsRequest\x1a*.bazaar.cart.v1.RemoveOrderedItemsResponse\"\x03\x90\x02\x02\x12X\n" +
 	"\n" +
 	"MergeCarts\x12!.bazaar.cart.v1.MergeCartsRequest\x1a\".bazaar.cart.v1.MergeCartsResponse\"\x03\x90\x02\x02B9Z7github.com/bazaar-shop/bazaar/api/bazaar/cart/v1;cartv1b\x06proto3"
 
@@ -833,49 +951,55 @@ func file_bazaar_cart_v1_cart_proto_rawDescGZIP() []byte {
 	return file_bazaar_cart_v1_cart_proto_rawDescData
 }
 
-var file_bazaar_cart_v1_cart_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_bazaar_cart_v1_cart_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_bazaar_cart_v1_cart_proto_goTypes = []any{
-	(*Cart)(nil),                    // 0: bazaar.cart.v1.Cart
-	(*CartItem)(nil),                // 1: bazaar.cart.v1.CartItem
-	(*GetCartRequest)(nil),          // 2: bazaar.cart.v1.GetCartRequest
-	(*GetCartResponse)(nil),         // 3: bazaar.cart.v1.GetCartResponse
-	(*AddItemRequest)(nil),          // 4: bazaar.cart.v1.AddItemRequest
-	(*AddItemResponse)(nil),         // 5: bazaar.cart.v1.AddItemResponse
-	(*SetItemQuantityRequest)(nil),  // 6: bazaar.cart.v1.SetItemQuantityRequest
-	(*SetItemQuantityResponse)(nil), // 7: bazaar.cart.v1.SetItemQuantityResponse
-	(*RemoveItemRequest)(nil),       // 8: bazaar.cart.v1.RemoveItemRequest
-	(*RemoveItemResponse)(nil),      // 9: bazaar.cart.v1.RemoveItemResponse
-	(*EmptyCartRequest)(nil),        // 10: bazaar.cart.v1.EmptyCartRequest
-	(*EmptyCartResponse)(nil),       // 11: bazaar.cart.v1.EmptyCartResponse
-	(*MergeCartsRequest)(nil),       // 12: bazaar.cart.v1.MergeCartsRequest
-	(*MergeCartsResponse)(nil),      // 13: bazaar.cart.v1.MergeCartsResponse
-	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
+	(*Cart)(nil),                       // 0: bazaar.cart.v1.Cart
+	(*CartItem)(nil),                   // 1: bazaar.cart.v1.CartItem
+	(*GetCartRequest)(nil),             // 2: bazaar.cart.v1.GetCartRequest
+	(*GetCartResponse)(nil),            // 3: bazaar.cart.v1.GetCartResponse
+	(*AddItemRequest)(nil),             // 4: bazaar.cart.v1.AddItemRequest
+	(*AddItemResponse)(nil),            // 5: bazaar.cart.v1.AddItemResponse
+	(*SetItemQuantityRequest)(nil),     // 6: bazaar.cart.v1.SetItemQuantityRequest
+	(*SetItemQuantityResponse)(nil),    // 7: bazaar.cart.v1.SetItemQuantityResponse
+	(*RemoveItemRequest)(nil),          // 8: bazaar.cart.v1.RemoveItemRequest
+	(*RemoveItemResponse)(nil),         // 9: bazaar.cart.v1.RemoveItemResponse
+	(*EmptyCartRequest)(nil),           // 10: bazaar.cart.v1.EmptyCartRequest
+	(*EmptyCartResponse)(nil),          // 11: bazaar.cart.v1.EmptyCartResponse
+	(*RemoveOrderedItemsRequest)(nil),  // 12: bazaar.cart.v1.RemoveOrderedItemsRequest
+	(*RemoveOrderedItemsResponse)(nil), // 13: bazaar.cart.v1.RemoveOrderedItemsResponse
+	(*MergeCartsRequest)(nil),          // 14: bazaar.cart.v1.MergeCartsRequest
+	(*MergeCartsResponse)(nil),         // 15: bazaar.cart.v1.MergeCartsResponse
+	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
 }
 var file_bazaar_cart_v1_cart_proto_depIdxs = []int32{
 	1,  // 0: bazaar.cart.v1.Cart.items:type_name -> bazaar.cart.v1.CartItem
-	14, // 1: bazaar.cart.v1.Cart.update_time:type_name -> google.protobuf.Timestamp
+	16, // 1: bazaar.cart.v1.Cart.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: bazaar.cart.v1.GetCartResponse.cart:type_name -> bazaar.cart.v1.Cart
 	0,  // 3: bazaar.cart.v1.AddItemResponse.cart:type_name -> bazaar.cart.v1.Cart
 	0,  // 4: bazaar.cart.v1.SetItemQuantityResponse.cart:type_name -> bazaar.cart.v1.Cart
 	0,  // 5: bazaar.cart.v1.RemoveItemResponse.cart:type_name -> bazaar.cart.v1.Cart
-	0,  // 6: bazaar.cart.v1.MergeCartsResponse.cart:type_name -> bazaar.cart.v1.Cart
-	2,  // 7: bazaar.cart.v1.CartService.GetCart:input_type -> bazaar.cart.v1.GetCartRequest
-	4,  // 8: bazaar.cart.v1.CartService.AddItem:input_type -> bazaar.cart.v1.AddItemRequest
-	6,  // 9: bazaar.cart.v1.CartService.SetItemQuantity:input_type -> bazaar.cart.v1.SetItemQuantityRequest
-	8,  // 10: bazaar.cart.v1.CartService.RemoveItem:input_type -> bazaar.cart.v1.RemoveItemRequest
-	10, // 11: bazaar.cart.v1.CartService.EmptyCart:input_type -> bazaar.cart.v1.EmptyCartRequest
-	12, // 12: bazaar.cart.v1.CartService.MergeCarts:input_type -> bazaar.cart.v1.MergeCartsRequest
-	3,  // 13: bazaar.cart.v1.CartService.GetCart:output_type -> bazaar.cart.v1.GetCartResponse
-	5,  // 14: bazaar.cart.v1.CartService.AddItem:output_type -> bazaar.cart.v1.AddItemResponse
-	7,  // 15: bazaar.cart.v1.CartService.SetItemQuantity:output_type -> bazaar.cart.v1.SetItemQuantityResponse
-	9,  // 16: bazaar.cart.v1.CartService.RemoveItem:output_type -> bazaar.cart.v1.RemoveItemResponse
-	11, // 17: bazaar.cart.v1.CartService.EmptyCart:output_type -> bazaar.cart.v1.EmptyCartResponse
-	13, // 18: bazaar.cart.v1.CartService.MergeCarts:output_type -> bazaar.cart.v1.MergeCartsResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	1,  // 6: bazaar.cart.v1.RemoveOrderedItemsRequest.items:type_name -> bazaar.cart.v1.CartItem
+	0,  // 7: bazaar.cart.v1.RemoveOrderedItemsResponse.cart:type_name -> bazaar.cart.v1.Cart
+	0,  // 8: bazaar.cart.v1.MergeCartsResponse.cart:type_name -> bazaar.cart.v1.Cart
+	2,  // 9: bazaar.cart.v1.CartService.GetCart:input_type -> bazaar.cart.v1.GetCartRequest
+	4,  // 10: bazaar.cart.v1.CartService.AddItem:input_type -> bazaar.cart.v1.AddItemRequest
+	6,  // 11: bazaar.cart.v1.CartService.SetItemQuantity:input_type -> bazaar.cart.v1.SetItemQuantityRequest
+	8,  // 12: bazaar.cart.v1.CartService.RemoveItem:input_type -> bazaar.cart.v1.RemoveItemRequest
+	10, // 13: bazaar.cart.v1.CartService.EmptyCart:input_type -> bazaar.cart.v1.EmptyCartRequest
+	12, // 14: bazaar.cart.v1.CartService.RemoveOrderedItems:input_type -> bazaar.cart.v1.RemoveOrderedItemsRequest
+	14, // 15: bazaar.cart.v1.CartService.MergeCarts:input_type -> bazaar.cart.v1.MergeCartsRequest
+	3,  // 16: bazaar.cart.v1.CartService.GetCart:output_type -> bazaar.cart.v1.GetCartResponse
+	5,  // 17: bazaar.cart.v1.CartService.AddItem:output_type -> bazaar.cart.v1.AddItemResponse
+	7,  // 18: bazaar.cart.v1.CartService.SetItemQuantity:output_type -> bazaar.cart.v1.SetItemQuantityResponse
+	9,  // 19: bazaar.cart.v1.CartService.RemoveItem:output_type -> bazaar.cart.v1.RemoveItemResponse
+	11, // 20: bazaar.cart.v1.CartService.EmptyCart:output_type -> bazaar.cart.v1.EmptyCartResponse
+	13, // 21: bazaar.cart.v1.CartService.RemoveOrderedItems:output_type -> bazaar.cart.v1.RemoveOrderedItemsResponse
+	15, // 22: bazaar.cart.v1.CartService.MergeCarts:output_type -> bazaar.cart.v1.MergeCartsResponse
+	16, // [16:23] is the sub-list for method output_type
+	9,  // [9:16] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_bazaar_cart_v1_cart_proto_init() }
@@ -889,7 +1013,7 @@ func file_bazaar_cart_v1_cart_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bazaar_cart_v1_cart_proto_rawDesc), len(file_bazaar_cart_v1_cart_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

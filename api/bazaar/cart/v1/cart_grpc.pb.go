@@ -28,12 +28,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CartService_GetCart_FullMethodName         = "/bazaar.cart.v1.CartService/GetCart"
-	CartService_AddItem_FullMethodName         = "/bazaar.cart.v1.CartService/AddItem"
-	CartService_SetItemQuantity_FullMethodName = "/bazaar.cart.v1.CartService/SetItemQuantity"
-	CartService_RemoveItem_FullMethodName      = "/bazaar.cart.v1.CartService/RemoveItem"
-	CartService_EmptyCart_FullMethodName       = "/bazaar.cart.v1.CartService/EmptyCart"
-	CartService_MergeCarts_FullMethodName      = "/bazaar.cart.v1.CartService/MergeCarts"
+	CartService_GetCart_FullMethodName            = "/bazaar.cart.v1.CartService/GetCart"
+	CartService_AddItem_FullMethodName            = "/bazaar.cart.v1.CartService/AddItem"
+	CartService_SetItemQuantity_FullMethodName    = "/bazaar.cart.v1.CartService/SetItemQuantity"
+	CartService_RemoveItem_FullMethodName         = "/bazaar.cart.v1.CartService/RemoveItem"
+	CartService_EmptyCart_FullMethodName          = "/bazaar.cart.v1.CartService/EmptyCart"
+	CartService_RemoveOrderedItems_FullMethodName = "/bazaar.cart.v1.CartService/RemoveOrderedItems"
+	CartService_MergeCarts_FullMethodName         = "/bazaar.cart.v1.CartService/MergeCarts"
 )
 
 // CartServiceClient is the client API for CartService service.
@@ -59,6 +60,12 @@ type CartServiceClient interface {
 	RemoveItem(ctx context.Context, in *RemoveItemRequest, opts ...grpc.CallOption) (*RemoveItemResponse, error)
 	// EmptyCart removes every line of a shopper's cart.
 	EmptyCart(ctx context.Context, in *EmptyCartRequest, opts ...grpc.CallOption) (*EmptyCartResponse, error)
+	// RemoveOrderedItems takes the items an order bought out of the
+	// shopper's cart, once per order: a repeat with the same order id changes
+	// nothing, so the storefront (right after the order is accepted) and the
+	// cart's own order.placed consumer (when the event arrives) may both call
+	// it. A line goes when the order took all of it; lines added since stay.
+	RemoveOrderedItems(ctx context.Context, in *RemoveOrderedItemsRequest, opts ...grpc.CallOption) (*RemoveOrderedItemsResponse, error)
 	// MergeCarts moves every line of one cart (a guest's) into another (the
 	// user's who signed in), adding quantities of the same product (capped
 	// at 99), and empties the first. Merging again finds the first cart empty
@@ -124,6 +131,16 @@ func (c *cartServiceClient) EmptyCart(ctx context.Context, in *EmptyCartRequest,
 	return out, nil
 }
 
+func (c *cartServiceClient) RemoveOrderedItems(ctx context.Context, in *RemoveOrderedItemsRequest, opts ...grpc.CallOption) (*RemoveOrderedItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveOrderedItemsResponse)
+	err := c.cc.Invoke(ctx, CartService_RemoveOrderedItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *cartServiceClient) MergeCarts(ctx context.Context, in *MergeCartsRequest, opts ...grpc.CallOption) (*MergeCartsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MergeCartsResponse)
@@ -157,6 +174,12 @@ type CartServiceServer interface {
 	RemoveItem(context.Context, *RemoveItemRequest) (*RemoveItemResponse, error)
 	// EmptyCart removes every line of a shopper's cart.
 	EmptyCart(context.Context, *EmptyCartRequest) (*EmptyCartResponse, error)
+	// RemoveOrderedItems takes the items an order bought out of the
+	// shopper's cart, once per order: a repeat with the same order id changes
+	// nothing, so the storefront (right after the order is accepted) and the
+	// cart's own order.placed consumer (when the event arrives) may both call
+	// it. A line goes when the order took all of it; lines added since stay.
+	RemoveOrderedItems(context.Context, *RemoveOrderedItemsRequest) (*RemoveOrderedItemsResponse, error)
 	// MergeCarts moves every line of one cart (a guest's) into another (the
 	// user's who signed in), adding quantities of the same product (capped
 	// at 99), and empties the first. Merging again finds the first cart empty
@@ -186,6 +209,9 @@ func (UnimplementedCartServiceServer) RemoveItem(context.Context, *RemoveItemReq
 }
 func (UnimplementedCartServiceServer) EmptyCart(context.Context, *EmptyCartRequest) (*EmptyCartResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EmptyCart not implemented")
+}
+func (UnimplementedCartServiceServer) RemoveOrderedItems(context.Context, *RemoveOrderedItemsRequest) (*RemoveOrderedItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveOrderedItems not implemented")
 }
 func (UnimplementedCartServiceServer) MergeCarts(context.Context, *MergeCartsRequest) (*MergeCartsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MergeCarts not implemented")
@@ -301,6 +327,24 @@ func _CartService_EmptyCart_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CartService_RemoveOrderedItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveOrderedItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CartServiceServer).RemoveOrderedItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CartService_RemoveOrderedItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CartServiceServer).RemoveOrderedItems(ctx, req.(*RemoveOrderedItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CartService_MergeCarts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MergeCartsRequest)
 	if err := dec(in); err != nil {
@@ -345,6 +389,10 @@ var CartService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EmptyCart",
 			Handler:    _CartService_EmptyCart_Handler,
+		},
+		{
+			MethodName: "RemoveOrderedItems",
+			Handler:    _CartService_RemoveOrderedItems_Handler,
 		},
 		{
 			MethodName: "MergeCarts",

@@ -22,8 +22,6 @@ const (
 	requestTimeout = 60 * time.Second
 	// maxProductPages bounds the catalog pages read at start.
 	maxProductPages = 20
-	// accountCount is how many accounts sign-in draws from.
-	accountCount = 4
 	// accountPassword is the password of the accounts the generator creates.
 	accountPassword = "load-test-password"
 	// maxBodyBytes is how much of an answer is read.
@@ -40,7 +38,6 @@ type Shop struct {
 	base     *url.URL
 	products []string
 	words    []string
-	accounts []string
 	shoppers []*shopper
 }
 
@@ -49,11 +46,14 @@ type shopper struct {
 	client   *http.Client
 	rng      *rand.Rand
 	cartFull bool
+	// email is the shopper's own account: shoppers sharing an account
+	// would share a cart and check out each other's items.
+	email string
 }
 
 // NewShop checks that baseURL is on this machine, reads the catalog from
-// GET /api/v1/products, creates a few accounts for sign-in and returns a
-// Shop with one shopper per worker.
+// GET /api/v1/products, creates an account per shopper for sign-in and
+// returns a Shop with one shopper per worker.
 func NewShop(ctx context.Context, baseURL string, workers int, seed uint64) (*Shop, error) {
 	base, err := CheckTarget(ctx, baseURL)
 	if err != nil {
@@ -125,20 +125,20 @@ func (s *Shop) loadProducts(ctx context.Context) error {
 	return nil
 }
 
+// createAccounts gives every shopper an account of its own, then signs it
+// out again: every shopper starts as a guest.
 func (s *Shop) createAccounts(ctx context.Context, seed uint64) error {
-	sh := s.shoppers[0]
 	stamp := time.Now().UnixNano()
-	for i := range accountCount {
+	for i, sh := range s.shoppers {
 		email := fmt.Sprintf("load-%d-%d-%d@example.com", stamp, seed, i)
 		body := map[string]string{"email": email, "password": accountPassword, "name": fmt.Sprintf("Load Shopper %d", i)}
 		if err := sh.doJSON(ctx, s.base, http.MethodPost, "/api/v1/accounts", nil, body, nil); err != nil {
 			return fmt.Errorf("create account %s: %w", email, err)
 		}
-		s.accounts = append(s.accounts, email)
-	}
-	// Sign the setup shopper out again: every shopper starts as a guest.
-	if err := sh.doJSON(ctx, s.base, http.MethodDelete, "/api/v1/session", nil, nil, nil); err != nil {
-		return fmt.Errorf("sign out after creating accounts: %w", err)
+		if err := sh.doJSON(ctx, s.base, http.MethodDelete, "/api/v1/session", nil, nil, nil); err != nil {
+			return fmt.Errorf("sign out after creating account %s: %w", email, err)
+		}
+		sh.email = email
 	}
 	return nil
 }
@@ -166,9 +166,8 @@ func (s *Shop) Do(ctx context.Context, worker int, op Op) error {
 	case OpSearch:
 		return sh.get(ctx, s.base, "/search?q="+url.QueryEscape(s.words[sh.rng.IntN(len(s.words))]))
 	case OpSignIn:
-		email := s.accounts[sh.rng.IntN(len(s.accounts))]
 		return sh.doJSON(ctx, s.base, http.MethodPost, "/api/v1/session", nil,
-			map[string]string{"email": email, "password": accountPassword}, nil)
+			map[string]string{"email": sh.email, "password": accountPassword}, nil)
 	}
 	return fmt.Errorf("unknown operation %s", op)
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
@@ -170,6 +171,20 @@ func pack(payload proto.Message) (*anypb.Any, error) {
 		return nil, fmt.Errorf("pack payload: %w", err)
 	}
 	return a, nil
+}
+
+// Open opens a service database with storage.Open and creates the events
+// tables in it: the one call for a service that publishes or consumes
+// events. The database is closed again if the tables cannot be made.
+func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...storage.Option) (*storage.DB, error) {
+	db, err := storage.Open(ctx, dsn, migrations, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, db); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
 }
 
 // Migrate creates the outbox and inbox tables in a service's database. It

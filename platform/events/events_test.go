@@ -284,3 +284,18 @@ func TestSubjectsAndStreams(t *testing.T) {
 		t.Error("IsPermanent does not see through wrapping")
 	}
 }
+
+func TestOpenCreatesTheEventsTables(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "svc.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := NewOutbox(db, "svc", Telemetry{}).Pending(ctx); err != nil || n != 0 {
+		t.Fatalf("Pending on a fresh database = %d, %v; want 0, nil", n, err)
+	}
+	if _, err := Open(ctx, "postgres://nowhere/x", nil); err == nil {
+		t.Error("Open of an unsupported DSN succeeded")
+	}
+}

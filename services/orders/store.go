@@ -94,12 +94,9 @@ func openStore(ctx context.Context, dsn string, tel events.Telemetry, lease time
 	if err != nil {
 		return nil, fmt.Errorf("open orders store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir, opts...)
+	db, err := events.Open(ctx, dsn, dir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open orders store: %w", err)
-	}
-	if err := events.Migrate(ctx, db); err != nil {
-		return nil, errors.Join(fmt.Errorf("open orders store: %w", err), db.Close())
 	}
 	prop := tel.Propagator
 	if prop == nil {

@@ -54,12 +54,8 @@ func openDB(ctx context.Context, dsn string, opts ...storage.Option) (*storage.D
 	if err != nil {
 		return nil, fmt.Errorf("open payment database: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir, opts...)
+	db, err := events.Open(ctx, dsn, dir, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("open payment database: %w", err)
-	}
-	if err := events.Migrate(ctx, db); err != nil {
-		_ = db.Close()
 		return nil, fmt.Errorf("open payment database: %w", err)
 	}
 	return db, nil

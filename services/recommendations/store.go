@@ -41,12 +41,8 @@ func openStore(ctx context.Context, dsn string, opts ...storage.Option) (*store,
 	if err != nil {
 		return nil, fmt.Errorf("open recommendations store: %w", err)
 	}
-	db, err := storage.Open(ctx, dsn, dir, opts...)
+	db, err := events.Open(ctx, dsn, dir, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("open recommendations store: %w", err)
-	}
-	if err := events.Migrate(ctx, db); err != nil {
-		_ = db.Close()
 		return nil, fmt.Errorf("open recommendations store: %w", err)
 	}
 	return &store{db: db}, nil

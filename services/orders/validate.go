@@ -10,6 +10,7 @@ import (
 
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
+	cardcheck "github.com/bazaar-shop/bazaar/platform/card"
 	"github.com/bazaar-shop/bazaar/platform/money"
 )
 
@@ -185,58 +186,20 @@ func checkCard(field string, c *typesv1.Card, now time.Time) (card, error) {
 	switch {
 	case number == "":
 		return card{}, invalidf(field+".number", "is required")
-	case !allDigits(number) || len(number) < 12 || len(number) > 19:
+	case !cardcheck.Digits(number) || len(number) < 12 || len(number) > 19:
 		return card{}, invalidf(field+".number", "must be 12 to 19 digits")
-	case !luhn(number):
+	case !cardcheck.Luhn(number):
 		return card{}, invalidf(field+".number", "is not a valid card number (check digit)")
 	case c.GetExpMonth() < 1 || c.GetExpMonth() > 12:
 		return card{}, invalidf(field+".exp_month", "must be 1 to 12, got %d", c.GetExpMonth())
 	case c.GetExpYear() < 1000 || c.GetExpYear() > 9999:
 		return card{}, invalidf(field+".exp_year", "must be a four-digit year, got %d", c.GetExpYear())
-	case expired(c.GetExpYear(), c.GetExpMonth(), now):
+	case cardcheck.Expired(int(c.GetExpYear()), int(c.GetExpMonth()), now):
 		return card{}, invalidf(field+".exp_year", "the card expired in %02d/%d", c.GetExpMonth(), c.GetExpYear())
-	case !allDigits(c.GetCvv()) || len(c.GetCvv()) < 3 || len(c.GetCvv()) > 4:
+	case !cardcheck.Digits(c.GetCvv()) || len(c.GetCvv()) < 3 || len(c.GetCvv()) > 4:
 		return card{}, invalidf(field+".cvv", "must be 3 or 4 digits")
 	}
 	return card{Number: number, ExpMonth: c.GetExpMonth(), ExpYear: c.GetExpYear(), CVV: c.GetCvv()}, nil
-}
-
-// expired reports whether a card valid through month/year has expired by
-// now (it is good until the end of that month).
-func expired(year, month int32, now time.Time) bool {
-	y, m := now.Year(), int(now.Month())
-	return int(year) < y || (int(year) == y && int(month) < m)
-}
-
-// allDigits reports whether s is non-empty and all ASCII digits.
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// luhn reports whether the digit string number passes the Luhn check.
-func luhn(number string) bool {
-	sum := 0
-	double := false
-	for i := len(number) - 1; i >= 0; i-- {
-		d := int(number[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }
 
 // lastFour is the last four digits of a card number.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
+	"github.com/bazaar-shop/bazaar/platform/card"
 )
 
 // The documented test cards of the simulated processor; any other
@@ -51,10 +52,10 @@ func checkCard(c *typesv1.Card, now time.Time) (cardInfo, error) {
 		return cardInfo{}, errors.New("card: required")
 	}
 	number := strings.NewReplacer(" ", "", "-", "").Replace(c.GetNumber())
-	if len(number) < 12 || len(number) > 19 || !allDigits(number) {
+	if len(number) < 12 || len(number) > 19 || !card.Digits(number) {
 		return cardInfo{}, errors.New("card.number: want 12 to 19 digits")
 	}
-	if !luhn(number) {
+	if !card.Luhn(number) {
 		return cardInfo{}, errors.New("card.number: not a valid card number (check digit)")
 	}
 	month, year := c.GetExpMonth(), c.GetExpYear()
@@ -64,11 +65,11 @@ func checkCard(c *typesv1.Card, now time.Time) (cardInfo, error) {
 	if year < 1000 || year > 9999 {
 		return cardInfo{}, fmt.Errorf("card.exp_year: %d, want four digits", year)
 	}
-	// A card is good through the last day of its expiry month.
-	if end := time.Date(int(year), time.Month(month)+1, 1, 0, 0, 0, 0, time.UTC); !now.Before(end) {
+	// A card is good through the last day of its expiry month (UTC).
+	if card.Expired(int(year), int(month), now.UTC()) {
 		return cardInfo{}, fmt.Errorf("card: expired %02d/%d", month, year)
 	}
-	if cvv := c.GetCvv(); len(cvv) < 3 || len(cvv) > 4 || !allDigits(cvv) {
+	if cvv := c.GetCvv(); len(cvv) < 3 || len(cvv) > 4 || !card.Digits(cvv) {
 		return cardInfo{}, errors.New("card.cvv: want 3 or 4 digits")
 	}
 	return cardInfo{LastFour: number[len(number)-4:], Brand: brand(number), Outcome: issuer(number)}, nil
@@ -85,34 +86,6 @@ func issuer(number string) outcome {
 		return outcomeTransient
 	}
 	return outcomeApproved
-}
-
-// allDigits reports whether s is all ASCII digits.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// luhn reports whether a string of digits passes the Luhn check.
-func luhn(number string) bool {
-	sum := 0
-	double := false
-	for i := len(number) - 1; i >= 0; i-- {
-		d := int(number[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }
 
 // brand names a card's network from its leading digits.

@@ -92,16 +92,3 @@ func TestCheckCardOutcomes(t *testing.T) {
 		})
 	}
 }
-
-func TestLuhn(t *testing.T) {
-	for _, n := range []string{cardSucceeds, cardDeclined, cardInsufficientFunds, cardTransient, "79927398713", "0"} {
-		if !luhn(n) {
-			t.Errorf("luhn(%s) = false, want true", n)
-		}
-	}
-	for _, n := range []string{"79927398710", "4242424242424243", "1"} {
-		if luhn(n) {
-			t.Errorf("luhn(%s) = true, want false", n)
-		}
-	}
-}

@@ -11,6 +11,7 @@ import (
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	storefrontv1 "github.com/bazaar-shop/bazaar/api/bazaar/storefront/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
+	"github.com/bazaar-shop/bazaar/platform/card"
 )
 
 // Limits of checkout inputs.
@@ -65,7 +66,7 @@ func validateCheckout(req *storefrontv1.CheckoutRequest, now time.Time, errs *fi
 		errs.add("country", "address.country_code", "Enter the two-letter country code, like US, DE or FR.")
 	}
 	c := req.GetCard()
-	if n := len(c.GetNumber()); !allDigits(c.GetNumber()) || n < 12 || n > 19 {
+	if n := len(c.GetNumber()); !card.Digits(c.GetNumber()) || n < 12 || n > 19 {
 		errs.add("card_number", "card.number", "Enter the card number: 12 to 19 digits.")
 	}
 	if m := c.GetExpMonth(); m < 1 || m > 12 {
@@ -75,18 +76,12 @@ func validateCheckout(req *storefrontv1.CheckoutRequest, now time.Time, errs *fi
 	switch {
 	case y < 1000 || y > 9999:
 		errs.add("exp_year", "card.exp_year", "Enter the expiry year with four digits, like 2031.")
-	case c.GetExpMonth() >= 1 && c.GetExpMonth() <= 12 && expired(int(y), int(c.GetExpMonth()), now):
+	case c.GetExpMonth() >= 1 && c.GetExpMonth() <= 12 && card.Expired(int(y), int(c.GetExpMonth()), now):
 		errs.add("exp_year", "card.exp_year", "This card has expired. Please use another card.")
 	}
-	if n := len(c.GetCvv()); !allDigits(c.GetCvv()) || n < 3 || n > 4 {
+	if n := len(c.GetCvv()); !card.Digits(c.GetCvv()) || n < 3 || n > 4 {
 		errs.add("cvv", "card.cvv", "Enter the 3 or 4 digit security code from the back of the card.")
 	}
-}
-
-// expired reports whether a card valid through month/year has expired at
-// now (it is valid to the end of its month).
-func expired(year, month int, now time.Time) bool {
-	return year*12+month < now.Year()*12+int(now.Month())
 }
 
 // validPostalCode reports whether s looks like a postal code anywhere.

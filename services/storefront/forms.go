@@ -125,4 +125,3 @@ func validText(s string, maxBytes int) bool {
 	}
 	return true
 }
-

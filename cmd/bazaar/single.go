@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/natsserver"
+	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/platform/daemon"
 	"github.com/bazaar-shop/bazaar/platform/inproc"
 	"github.com/bazaar-shop/bazaar/services/accounts"
@@ -82,15 +82,17 @@ func runSingle(ctx context.Context, c upConfig, httpAddr string, stdout, stderr 
 		if err != nil {
 			return fmt.Errorf("open %s log: %w", s.name, err)
 		}
-		failed := make(chan error, 1)
+		var runErr error
+		stopped := make(chan struct{})
 		wg.Go(func() {
 			defer logFile.Close()
-			if err := daemon.Run(svcCtx, cmds[s.name], args, os.LookupEnv, daemon.InProcess(network), daemon.LogTo(logFile)); err != nil {
-				failed <- err
-				fmt.Fprintf(stderr, "bazaar up: %v\n", err)
+			defer close(stopped)
+			if runErr = daemon.Run(svcCtx, cmds[s.name], args, os.LookupEnv, daemon.InProcess(network), daemon.LogTo(logFile)); runErr != nil {
+				fmt.Fprintf(stderr, "bazaar up: %v\n", runErr)
 			}
 		})
-		if err := awaitReady(ctx, admin, failed); err != nil {
+		hc := &http.Client{Timeout: time.Second}
+		if err := supervisor.AwaitReady(ctx, hc, admin, 30*time.Second, stopped, func() error { return runErr }); err != nil {
 			return fmt.Errorf("start %s: %w", s.name, err)
 		}
 		fmt.Fprintf(stdout, "  %-16s in process        admin %s\n", s.name, admin)
@@ -100,31 +102,4 @@ func runSingle(ctx context.Context, c upConfig, httpAddr string, stdout, stderr 
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
-}
-
-// awaitReady polls an admin /readyz until it answers 200, the service
-// fails, or 30 seconds pass.
-func awaitReady(ctx context.Context, admin string, failed <-chan error) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	hc := &http.Client{Timeout: time.Second}
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/readyz", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := hc.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-failed:
-			return err
-		case <-ctx.Done():
-			return errors.New("not ready after 30s")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }

@@ -284,31 +284,44 @@ func (s *Supervisor) replaceableLocked(prev *Instance) bool {
 // waitReady polls the instance's /readyz until it answers 200, the
 // instance exits, ctx ends or the ready timeout passes.
 func (s *Supervisor) waitReady(ctx context.Context, inst *Instance) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+	return AwaitReady(ctx, s.client, inst.AdminAddr, s.cfg.ReadyTimeout, inst.Done(), inst.ExitErr)
+}
+
+// probe asks the instance's admin /readyz.
+func (s *Supervisor) probe(ctx context.Context, inst *Instance) error {
+	return Probe(ctx, s.client, inst.AdminAddr)
+}
+
+// AwaitReady polls the /readyz of the admin listener at admin until it
+// answers 200. It fails when exited closes first (with exitErr's account
+// of why), when ctx ends, or after timeout.
+func AwaitReady(ctx context.Context, hc *http.Client, admin string, timeout time.Duration, exited <-chan struct{}, exitErr func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if s.probe(ctx, inst) == nil {
+		if Probe(ctx, hc, admin) == nil {
 			return nil
 		}
 		select {
-		case <-inst.Done():
-			return fmt.Errorf("exited before it was ready: %v", inst.ExitErr())
+		case <-exited:
+			return fmt.Errorf("exited before it was ready: %v", exitErr())
 		case <-ctx.Done():
-			return fmt.Errorf("not ready after %v: %w", s.cfg.ReadyTimeout, ctx.Err())
+			return fmt.Errorf("not ready after %v: %w", timeout, ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
 
-// probe asks the instance's admin /readyz.
-func (s *Supervisor) probe(ctx context.Context, inst *Instance) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+inst.AdminAddr+"/readyz", nil)
+// Probe asks the admin listener at admin for /readyz: nil when it
+// answers 200.
+func Probe(ctx context.Context, hc *http.Client, admin string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/readyz", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := s.client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/bazaar-shop/bazaar/platform/resilience/ejection"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -21,6 +23,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ejection.Register() // the client policy of every connection (single-process shop, verify)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/bazaar-shop/bazaar/platform/registry"
+	"github.com/bazaar-shop/bazaar/platform/resilience"
 )
 
 // Defaults applied by Dial and ServiceConfig to zero Options fields.
@@ -30,6 +31,7 @@ const (
 	DefaultTimeout          = 2 * time.Second
 	DefaultRetryMaxAttempts = 3
 	DefaultMaxMsgBytes      = 4 << 20 // matches the servers' receive limit
+	DefaultMaxInFlight      = 128     // calls in flight per connection (bulkhead)
 )
 
 // maxAttemptsCap is grpc-go's limit on attempts per call; a higher
@@ -60,10 +62,16 @@ type Options struct {
 	// Credentials secures the transport; nil means plaintext (insecure)
 	// until mTLS is configured.
 	Credentials credentials.TransportCredentials
-	// From is the calling service's own name. With a registry target it
-	// turns on the registry's fault rules (registry.Fault) whose From it
-	// is and whose To is the target service; "" applies none.
+	// From is the calling service's own name. It travels with every call
+	// (metadata bazaar-caller, for the callee's fault rules), and with a
+	// registry target it turns on the registry's latency and blackhole
+	// rules (registry.Fault) whose From it is and whose To is the target
+	// service; "" applies none.
 	From string
+	// MaxInFlight caps the calls in flight on the connection, the
+	// bulkhead of this upstream: a call over it fails at once with
+	// RESOURCE_EXHAUSTED (default 128; negative for no cap).
+	MaxInFlight int
 }
 
 // withDefaults returns o with zero fields defaulted, or an error naming the
@@ -74,6 +82,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("client options: DefaultTimeout %v is negative", o.DefaultTimeout)
 	case o.RetryMaxAttempts < 0 || o.RetryMaxAttempts > maxAttemptsCap:
 		return o, fmt.Errorf("client options: RetryMaxAttempts %d is outside 0..%d", o.RetryMaxAttempts, maxAttemptsCap)
+	case o.MaxInFlight < -1:
+		return o, fmt.Errorf("client options: MaxInFlight %d is invalid (-1 for no cap)", o.MaxInFlight)
 	case o.MaxMsgBytes < 0:
 		return o, fmt.Errorf("client options: MaxMsgBytes %d is negative", o.MaxMsgBytes)
 	}
@@ -85,6 +95,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxMsgBytes == 0 {
 		o.MaxMsgBytes = DefaultMaxMsgBytes
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = DefaultMaxInFlight
 	}
 	if o.Credentials == nil {
 		o.Credentials = insecure.NewCredentials()
@@ -117,7 +130,13 @@ func Dial(target string, opts Options, extra ...grpc.DialOption) (*grpc.ClientCo
 			grpc.MaxCallRecvMsgSize(opts.MaxMsgBytes),
 			grpc.MaxCallSendMsgSize(opts.MaxMsgBytes),
 		),
-		grpc.WithChainUnaryInterceptor(defaultDeadline(opts.DefaultTimeout)),
+		grpc.WithChainUnaryInterceptor(
+			defaultDeadline(opts.DefaultTimeout),
+			resilience.ClientBudget(),
+			resilience.PropagatePriority(),
+			sendCaller(opts.From),
+			resilience.Bulkhead(serviceName(target), opts.MaxInFlight),
+		),
 	}
 	if opts.Registry != "" {
 		file := registry.NewWatcher(opts.Registry)
@@ -137,6 +156,15 @@ func Dial(target string, opts Options, extra ...grpc.DialOption) (*grpc.ClientCo
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
 	return cc, nil
+}
+
+// serviceName is the last path element of a target, for messages:
+// "registry:///catalog" is "catalog", "dns:///catalog:9000" "catalog:9000".
+func serviceName(target string) string {
+	if i := strings.LastIndex(target, "/"); i >= 0 {
+		return target[i+1:]
+	}
+	return target
 }
 
 // Target returns override when it is set, else the registry target of the

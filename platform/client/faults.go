@@ -2,11 +2,10 @@ package client
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/bazaar-shop/bazaar/platform/registry"
@@ -18,11 +17,24 @@ type faultRules interface {
 	Fault(from, to string) (registry.Fault, bool)
 }
 
-// injectFaults applies the registry's fault rule for calls from service
-// from to service to, if there is one, before a unary call leaves the
-// process: a blackhole waits for the call's deadline and fails
-// DEADLINE_EXCEEDED; a latency waits (a deadline that passes first ends
-// the call); an error rate fails that share of calls with UNAVAILABLE.
+// sendCaller is the interceptor that names the calling service in the
+// call's metadata ("" sends nothing).
+func sendCaller(from string) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if from != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, registry.CallerHeader, from)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// injectFaults applies the network half of the registry's fault rule for
+// calls from service from to service to, if there is one, before a unary
+// call leaves the process: a blackhole waits for the call's deadline and
+// fails DEADLINE_EXCEEDED; a latency waits (a deadline that passes first
+// ends the call). A rule's error rate is the callee's to apply
+// (server.InjectErrors), so the caller's retries, retry budget and
+// ejection meet real error answers.
 // It runs after defaultDeadline, so every call has a deadline. The rule is
 // looked up on every call, so a rule the supervisor adds or clears takes
 // effect as soon as the resolver has read the file.
@@ -44,9 +56,6 @@ func injectFaults(rules faultRules, from, to string) grpc.UnaryClientInterceptor
 				return status.FromContextError(ctx.Err()).Err()
 			case <-t.C:
 			}
-		}
-		if f.ErrorRate > 0 && rand.Float64() < f.ErrorRate {
-			return status.Errorf(codes.Unavailable, "injected fault: %s->%s fails %.3g%% of calls", from, to, f.ErrorRate*100)
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}

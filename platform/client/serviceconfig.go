@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/bazaar-shop/bazaar/platform/resilience/ejection"
 )
 
 // Retry policy of idempotent methods.
@@ -77,8 +79,8 @@ type retryThrottling struct {
 }
 
 // ServiceConfig returns the service config JSON that Dial installs for opts:
-// round_robin, client-side health checking, the retry budget, and a retry
-// policy (on UNAVAILABLE only) for every method of opts.Services whose
+// round robin with outlier ejection (package ejection), client-side
+// health checking, the retry budget, and a retry policy (on UNAVAILABLE only) for every method of opts.Services whose
 // idempotency_level is NO_SIDE_EFFECTS or IDEMPOTENT. There is no
 // per-method timeout: Dial's interceptor sets the default deadline.
 func ServiceConfig(opts Options) (string, error) {
@@ -87,7 +89,9 @@ func ServiceConfig(opts Options) (string, error) {
 		return "", fmt.Errorf("service config: %w", err)
 	}
 	sc := serviceConfig{
-		LoadBalancingConfig: []map[string]struct{}{{"round_robin": {}}},
+		// The first registered policy wins: the ejecting round robin where
+		// the program registered it (ejection.Register), else round_robin.
+		LoadBalancingConfig: []map[string]struct{}{{ejection.Name: {}}, {"round_robin": {}}},
 		RetryThrottling:     retryThrottling{MaxTokens: throttleMaxTokens, TokenRatio: throttleTokenRatio},
 	}
 	if opts.RetryMaxAttempts > 1 {

@@ -19,7 +19,7 @@ func TestServiceConfigJSON(t *testing.T) {
 		t.Fatalf("ServiceConfig: %v", err)
 	}
 	policy := `"retryPolicy":{"maxAttempts":3,"initialBackoff":"0.05s","maxBackoff":"1s","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}`
-	want := `{"loadBalancingConfig":[{"round_robin":{}}],` +
+	want := `{"loadBalancingConfig":[{"bazaar_ejecting_round_robin":{}},{"round_robin":{}}],` +
 		`"healthCheckConfig":{"serviceName":""},` +
 		`"methodConfig":[` +
 		`{"name":[{"service":"bazaar.clienttest.v1.Counter","method":"Get"}],` + policy + `},` +

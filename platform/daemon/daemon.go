@@ -24,6 +24,9 @@ import (
 	"github.com/bazaar-shop/bazaar/platform/config"
 	"github.com/bazaar-shop/bazaar/platform/events"
 	"github.com/bazaar-shop/bazaar/platform/inproc"
+	"github.com/bazaar-shop/bazaar/platform/registry"
+	"github.com/bazaar-shop/bazaar/platform/resilience"
+	"github.com/bazaar-shop/bazaar/platform/resilience/ejection"
 	"github.com/bazaar-shop/bazaar/platform/server"
 	"github.com/bazaar-shop/bazaar/platform/storage"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
@@ -60,6 +63,12 @@ type Settings struct {
 	// StreamReplicas is the replica count of the event streams this
 	// service creates (1 locally, 3 on a NATS cluster).
 	StreamReplicas int
+	// ShedCPU is the CPU utilisation (0..1] from which the service sheds
+	// load it cannot serve (resilience.Shedder); above 1 never sheds.
+	ShedCPU float64
+	// MaxInFlight caps the calls in flight to each upstream service (the
+	// bulkhead of every connection Dial makes).
+	MaxInFlight int
 }
 
 // Program describes the service a binary runs.
@@ -86,6 +95,9 @@ type Env struct {
 	// Server is where the service registers its gRPC services and public
 	// HTTP handler.
 	Server *server.Server
+	// Shedder is the service's load shedder, shared by its gRPC server and
+	// (for the storefront) its public HTTP handler.
+	Shedder *resilience.Shedder
 
 	bus     *events.Bus
 	conns   []*grpc.ClientConn
@@ -168,9 +180,11 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 			tel.Logger.Warn("telemetry shutdown", "err", err)
 		}
 	}()
+	shedder := resilience.NewShedder(resilience.ShedConfig{CPUThreshold: s.ShedCPU})
 	scfg := server.Config{
 		GRPCAddr: s.GRPCAddr, AdminAddr: s.AdminAddr, HTTPAddr: s.HTTPAddr,
 		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout,
+		UnaryInterceptors: serverInterceptors(ctx, s, shedder),
 	}
 	if o.network != nil {
 		if scfg.GRPCListener, err = o.network.Listen(s.Service); err != nil {
@@ -181,7 +195,7 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Service, err)
 	}
-	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv, network: o.network}
+	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv, Shedder: shedder, network: o.network}
 	svc, err := wire(ctx, env)
 	if err != nil {
 		err = errors.Join(err, env.closeConns())
@@ -241,6 +255,10 @@ func parseSettings(prog Program, args []string, lookupEnv func(string) (string, 
 	fs.DurationVar(&s.CallTimeout, "call-timeout", 2*time.Second, "default deadline of outgoing calls")
 	fs.StringVar(&s.NATSURL, "nats-url", "nats://127.0.0.1:4222", "NATS JetStream URL(s) of the event bus, comma-separated for a cluster")
 	fs.IntVar(&s.StreamReplicas, "stream-replicas", 1, "replicas of the event streams this service creates (3 on a NATS cluster)")
+	fs.Float64Var(&s.ShedCPU, "shed-cpu", 0.8, "CPU utilisation (0..1] from which calls beyond the measured capacity are shed; above 1 never sheds")
+	fs.IntVar(&s.MaxInFlight, "max-in-flight", client.DefaultMaxInFlight, "most calls in flight to each upstream service (bulkhead); -1 for no cap")
+	fs.Check("shed-cpu", func() bool { return s.ShedCPU > 0 }, "must be positive")
+	fs.Check("max-in-flight", func() bool { return s.MaxInFlight >= 1 || s.MaxInFlight == -1 }, "must be at least 1, or -1 for no cap")
 	fs.Check("stream-replicas", func() bool { return s.StreamReplicas >= 1 && s.StreamReplicas <= 5 }, "must be in 1..5")
 	fs.Check("log-level", func() bool { _, ok := levels()[strings.ToLower(s.LogLevel)]; return ok }, "must be debug, info, warn or error")
 	fs.Check("drain-delay", func() bool { return s.DrainDelay >= 0 }, "must not be negative")
@@ -284,6 +302,7 @@ func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.Cli
 		DefaultTimeout: e.Settings.CallTimeout,
 		Services:       []protoreflect.ServiceDescriptor{svc},
 		From:           e.Settings.Service,
+		MaxInFlight:    e.Settings.MaxInFlight,
 	}, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
@@ -341,6 +360,7 @@ func (e *Env) DataPath(file string) string { return filepath.Join(e.Settings.Dat
 // message, which names the service, on stderr.
 // It returns the exit status for os.Exit.
 func Main(ctx context.Context, cmd Command) int {
+	ejection.Register()
 	err := Run(ctx, cmd, os.Args[1:], os.LookupEnv)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -349,4 +369,18 @@ func Main(ctx context.Context, cmd Command) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+}
+
+// serverInterceptors are the resilience interceptors of the service's gRPC
+// server, in order: the registry's error faults (local mode: they model a
+// sick instance, so they act first), load shedding (before any work), the
+// deadline budget, and the caller's priority for the handler's own calls.
+func serverInterceptors(ctx context.Context, s Settings, shedder *resilience.Shedder) []grpc.UnaryServerInterceptor {
+	var out []grpc.UnaryServerInterceptor
+	if s.Registry != "" {
+		rules := registry.NewWatcher(s.Registry)
+		go rules.Follow(ctx, 0)
+		out = append(out, server.InjectErrors(rules, s.Service))
+	}
+	return append(out, resilience.ShedUnary(shedder), resilience.ServerBudget(), resilience.ReceivePriority())
 }

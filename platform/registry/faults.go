@@ -11,18 +11,23 @@ import (
 // all but name.
 const MaxFaultLatency = time.Minute
 
+// CallerHeader is the gRPC metadata key in which a caller names its own
+// service, so that the callee finds the rules meant for the pair.
+const CallerHeader = "bazaar-caller"
+
 // Fault is a rule that degrades the calls one service makes to another,
-// applied by the caller's own client (platform/client) before a call
-// leaves the process: no proxy sits in the path. The supervisor writes the
-// rules into the registry file; every client reading the file applies
-// those whose From is its own service.
+// with no proxy in the path. The supervisor writes the rules into the
+// registry file. The network half (latency, blackhole) is applied by the
+// caller's own client (platform/client) before a call leaves the process;
+// the error rate by the callee's server (platform/server), so that the
+// caller's retries and ejection meet real error answers.
 type Fault struct {
 	// From is the calling service; To the called one.
 	From, To string
 	// Latency is added before every call ("latency_ms" in JSON).
 	Latency time.Duration
-	// ErrorRate is the share of calls, 0..1, failed with UNAVAILABLE
-	// without reaching the called service.
+	// ErrorRate is the share of calls, 0..1, that the called service
+	// answers with UNAVAILABLE before doing any work.
 	ErrorRate float64
 	// Blackhole makes every call wait for its deadline, unanswered.
 	Blackhole bool

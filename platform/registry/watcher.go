@@ -1,6 +1,10 @@
 package registry
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Watcher is one registry file as one client sees it. The resolvers it
 // builds (ResolverBuilder) read the file through it, and it keeps the last
@@ -46,4 +50,29 @@ func (w *Watcher) Current() Snapshot {
 // from to service to.
 func (w *Watcher) Fault(from, to string) (Fault, bool) {
 	return w.Current().Fault(from, to)
+}
+
+// Follow keeps w current until ctx ends: it stats the file every poll
+// (DefaultPoll when poll <= 0) and reloads it when it changed. It is for
+// processes that read the file without a resolver, such as a server
+// applying fault rules; resolvers keep their watcher current themselves.
+func (w *Watcher) Follow(ctx context.Context, poll time.Duration) {
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	last := stat(w.path)
+	_, _ = w.Load() // an unreadable file keeps the empty snapshot: no rules
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if cur := stat(w.path); !sameFile(last, cur) {
+				last = cur
+				_, _ = w.Load()
+			}
+		}
+	}
 }

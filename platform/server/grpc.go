@@ -26,7 +26,8 @@ const (
 // grpcOptions are the telemetry, size-limit and connection options of the
 // gRPC server.
 func grpcOptions(cfg Config, tel *telemetry.Telemetry) []grpc.ServerOption {
-	return append(tel.ServerOptions(),
+	opts := append(tel.ServerOptions(), grpc.ChainUnaryInterceptor(cfg.UnaryInterceptors...))
+	return append(opts,
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),
 		grpc.ConnectionTimeout(connectionTimeout),

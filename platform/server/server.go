@@ -48,6 +48,11 @@ type Config struct {
 	// DrainTimeout bounds the wait for in-flight calls and requests once
 	// draining starts; what is still running then is cut off. Default 10s.
 	DrainTimeout time.Duration
+
+	// UnaryInterceptors run on every unary call, in order, after the
+	// telemetry interceptors (so what they refuse is still counted and
+	// traced): fault injection, load shedding, deadline budgets.
+	UnaryInterceptors []grpc.UnaryServerInterceptor
 }
 
 // withDefaults returns c with zero limits and timeouts replaced by defaults,

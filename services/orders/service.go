@@ -40,6 +40,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bazaar-shop/bazaar/platform/resilience"
 	"log/slog"
 	"sync"
 	"time"
@@ -142,7 +143,9 @@ func (s *Service) Close() error {
 // the shipment.created consumer, until ctx ends; then it waits for them.
 func (s *Service) Background(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.runSagas(ctx) })
+	// The saga's calls (reserve, charge, release, refund) finish accepted
+	// orders: the last work an overloaded inventory or payment sheds.
+	wg.Go(func() { s.runSagas(resilience.WithPriority(ctx, resilience.Critical)) })
 	if s.deps.Bus != nil {
 		wg.Go(func() {
 			if err := s.store.outbox.Relay(ctx, s.deps.Bus); err != nil {

@@ -209,7 +209,7 @@ func (s *Storefront) writeAPI(w http.ResponseWriter, r *http.Request, status int
 
 // writeAPIError writes f as an ErrorResponse.
 func (s *Storefront) writeAPIError(w http.ResponseWriter, r *http.Request, f failure) {
-	if f.status == http.StatusServiceUnavailable {
+	if f.status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	s.writeAPI(w, r, f.status, &storefrontv1.ErrorResponse{

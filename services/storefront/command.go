@@ -97,6 +97,7 @@ func wire(env *daemon.Env, cfg Config, ups []*upstream) (daemon.Service, error) 
 		Recommendations: recommendationsv1.NewRecommendationsServiceClient(conns["recommendations"]),
 		Notifications:   notificationsv1.NewNotificationsServiceClient(conns["notifications"]),
 		Logger:          env.Logger,
+		Shedder:         env.Shedder,
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package storefront
 import (
 	"context"
 	"fmt"
+	"github.com/bazaar-shop/bazaar/platform/resilience"
 
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
 	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
@@ -60,7 +61,8 @@ func describeStock(n int64) *availability {
 // suggestions. It returns none when recommendations is down or slow;
 // products catalog cannot tell about are skipped.
 func (s *Storefront) recommendedFor(ctx context.Context, product string) []*catalogv1.Product {
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RecommendationsTimeout)
+	// Recommendations are optional: the first work an overloaded server sheds.
+	rctx, cancel := context.WithTimeout(resilience.WithPriority(ctx, resilience.Sheddable), s.cfg.RecommendationsTimeout)
 	defer cancel()
 	resp, err := s.deps.Recommendations.ListRecommendations(rctx, &recommendationsv1.ListRecommendationsRequest{
 		ProductIds: []string{product}, Limit: recommendationCount,

@@ -17,10 +17,12 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-acti
 // session's CSRF token.
 func (s *Storefront) routes() http.Handler {
 	mux := http.NewServeMux()
-	page := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.withSession(h)) }
-	form := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, s.withSession(s.formPost(h))) }
+	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.admit(pattern, s.withSession(h))) }
+	form := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.admit(pattern, s.withSession(s.formPost(h))))
+	}
 	api := func(pattern string, handlers map[string]http.HandlerFunc) {
-		mux.HandleFunc(pattern, s.withSession(s.apiMethods(handlers)))
+		mux.Handle(pattern, s.admit(pattern, s.withSession(s.apiMethods(handlers))))
 	}
 
 	page("GET /{$}", s.handleHome)

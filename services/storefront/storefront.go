@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bazaar-shop/bazaar/platform/resilience"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -119,6 +120,9 @@ type Deps struct {
 	Notifications notificationsv1.NotificationsServiceClient
 	// Logger receives degradations and errors (default: discarded).
 	Logger *slog.Logger
+	// Shedder, when set, refuses requests the storefront has no capacity
+	// for, checkout last (see shedding.go); nil sheds nothing.
+	Shedder *resilience.Shedder
 }
 
 // Storefront serves the shop's pages and public API. Create it with New.

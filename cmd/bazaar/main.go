@@ -47,6 +47,7 @@ func commands() []command {
 		{"fault", "inject latency, errors or a blackhole between services: fault 'FROM->TO' …", runFault},
 		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
 		{"load", "drive the storefront with the standard workload, open-loop, and report latencies", runLoad},
+		{"chaos", "run one fault experiment under load and report what held: chaos EXPERIMENT (chaos list)", runChaos},
 		{"verify", "check the order flow's invariants through the services' APIs", runVerify},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			_, err := fmt.Fprintln(stdout, version)

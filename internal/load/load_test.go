@@ -372,3 +372,36 @@ func TestBestRate(t *testing.T) {
 		t.Errorf("BestRate found a rate where none meets the thresholds")
 	}
 }
+
+// TestGroupsCollectTheirOperations: a group's row counts exactly the
+// operations of its members, with their errors, and only theirs.
+func TestGroupsCollectTheirOperations(t *testing.T) {
+	d := DoerFunc(func(_ context.Context, _ int, op Op) error {
+		if op == OpSearch {
+			return errors.New("search is down")
+		}
+		return nil
+	})
+	mix := mustMix(t, []Weight{{OpHome, 1}, {OpSearch, 1}, {OpViewCart, 1}})
+	o := Options{Rate: 300, Duration: 500 * time.Millisecond, Workers: 4, Seed: 3,
+		Groups: []Group{{Name: "browse", Ops: []Op{OpHome, OpViewCart}}, {Name: "search", Ops: []Op{OpSearch}}, {Name: "none"}}}
+	r, err := Run(context.Background(), d, mix, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browse, _ := r.Group("browse")
+	search, _ := r.Group("search")
+	none, ok := r.Group("none")
+	if want := rowOf(t, r, OpHome).Count + rowOf(t, r, OpViewCart).Count; browse.Count != want || browse.Errors != 0 {
+		t.Errorf("browse group = %d ops, %d errors; want %d ops, 0 errors", browse.Count, browse.Errors, want)
+	}
+	if s := rowOf(t, r, OpSearch); search.Count != s.Count || search.Errors != s.Count {
+		t.Errorf("search group = %d ops, %d errors; want %d of each", search.Count, search.Errors, s.Count)
+	}
+	if !ok || none.Count != 0 {
+		t.Errorf("empty group = %+v (present %v), want a zero row", none, ok)
+	}
+	if _, ok := r.Group("missing"); ok {
+		t.Error("Group found a group that was never asked for")
+	}
+}

@@ -28,6 +28,9 @@ type Result struct {
 	Operations []Stats `json:"operations"`
 	// Total sums every operation.
 	Total Stats `json:"total"`
+	// Groups has one row per Options.Groups entry, in order (present
+	// even when none of its operations ran).
+	Groups []Stats `json:"groups,omitempty"`
 	// Series has one point per second of intended start time.
 	Series []Second `json:"series"`
 }
@@ -54,6 +57,16 @@ type Second struct {
 	Errors int64   `json:"errors"`
 	P50Ms  float64 `json:"p50_ms"`
 	P99Ms  float64 `json:"p99_ms"`
+}
+
+// Group returns the row of the group named name, and whether there is one.
+func (r *Result) Group(name string) (Stats, bool) {
+	for _, g := range r.Groups {
+		if g.Op == name {
+			return g, true
+		}
+	}
+	return Stats{}, false
 }
 
 // ErrorRate returns the fraction of operations that failed (0 when none ran).

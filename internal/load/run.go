@@ -39,6 +39,16 @@ type Options struct {
 	Seed uint64
 	// Progress, when not nil, gets a line every second.
 	Progress io.Writer
+	// Groups, when set, are sets of operations whose latencies are also
+	// recorded together (Result.Groups), such as the journeys that do not
+	// need a faulty service.
+	Groups []Group
+}
+
+// Group names a set of operations reported together.
+type Group struct {
+	Name string
+	Ops  []Op
 }
 
 func (o Options) validate() error {
@@ -70,7 +80,7 @@ func Run(ctx context.Context, d Doer, mix *Mix, o Options) (*Result, error) {
 		return nil, fmt.Errorf("run load: %w", err)
 	}
 	start := time.Now()
-	c := newCollector(start)
+	c := newCollector(start, o.Groups)
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for w := range o.Workers {

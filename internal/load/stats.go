@@ -44,21 +44,40 @@ type secondStats struct {
 	errors int64
 }
 
+// groupStats is what is known of one Group so far.
+type groupStats struct {
+	name    string
+	members [numOps]bool
+	hist    *hdrhistogram.Histogram
+	count   int64
+	errors  int64
+}
+
 // collector gathers the outcomes of a run; it is safe for concurrent use.
 type collector struct {
 	mu      sync.Mutex
 	start   time.Time
 	ops     [numOps]*opStats
 	seconds []*secondStats
+	groups  []*groupStats
 	all     *hdrhistogram.Histogram
 	late    int64
 	last    time.Time
 }
 
-func newCollector(start time.Time) *collector {
+func newCollector(start time.Time, groups []Group) *collector {
 	c := &collector{start: start, all: newHistogram(), last: start}
 	for i := range c.ops {
 		c.ops[i] = &opStats{hist: newHistogram()}
+	}
+	for _, g := range groups {
+		gs := &groupStats{name: g.Name, hist: newHistogram()}
+		for _, op := range g.Ops {
+			if op >= 0 && op < numOps {
+				gs.members[op] = true
+			}
+		}
+		c.groups = append(c.groups, gs)
 	}
 	return c
 }
@@ -80,6 +99,15 @@ func (c *collector) add(op Op, intended, end time.Time, err error, late bool) {
 	ss := c.seconds[sec]
 	ss.count++
 	record(ss.hist, d)
+	for _, g := range c.groups {
+		if g.members[op] {
+			g.count++
+			record(g.hist, d)
+			if err != nil {
+				g.errors++
+			}
+		}
+	}
 	if err != nil {
 		s.errors++
 		ss.errors++
@@ -133,6 +161,9 @@ func (c *collector) result(o Options) *Result {
 		total.Errors += s.errors
 	}
 	r.Total = statsOf("total", c.all, total.Count, total.Errors)
+	for _, g := range c.groups {
+		r.Groups = append(r.Groups, statsOf(g.name, g.hist, g.count, g.errors))
+	}
 	elapsed := max(c.last.Sub(c.start), o.Duration)
 	r.ElapsedSeconds = elapsed.Seconds()
 	if elapsed > 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	catalogv1 "github.com/bazaar-shop/bazaar/api/bazaar/catalog/v1"
@@ -32,6 +33,8 @@ type catalogCache struct {
 	products   *stalecache.Cache[*catalogv1.GetProductResponse]
 	categories *stalecache.Cache[*catalogv1.ListCategoriesResponse]
 	images     *stalecache.Cache[*catalogv1.GetProductImageResponse]
+	// everything is the last warm copy of every product (catalogwarm.go).
+	everything atomic.Pointer[[]*catalogv1.Product]
 }
 
 // fetched is a catalog answer and whether it is an old copy.
@@ -120,6 +123,12 @@ func (c *catalogCache) searchProducts(ctx context.Context, query, category strin
 			Query: query, CategoryId: category, PageSize: pageSize,
 		})
 	})
+	if err != nil && dependencyDown(err) {
+		if resp, ok := c.offlineSearch(query, category, pageSize); ok {
+			c.log.WarnContext(ctx, "catalog unavailable; searching the warm copy", "query", query, "err", err)
+			return fetched[*catalogv1.SearchProductsResponse]{value: resp, stale: true, err: err}, nil
+		}
+	}
 	if err != nil {
 		return f, fmt.Errorf("search products for %q: %w", query, err)
 	}

@@ -102,6 +102,10 @@ func (c *Cache[V]) Get(ctx context.Context, key string, fetch func(context.Conte
 	return Result[V]{Value: zero}, err
 }
 
+// Put stores v as key's value, fresh from now, as if Get had just
+// fetched it (a cache warmed ahead of the first request).
+func (c *Cache[V]) Put(key string, v V) { c.store(key, v) }
+
 // Peek returns the stored value of key, fresh or stale, without fetching.
 func (c *Cache[V]) Peek(key string) (V, bool) {
 	v, _, ok := c.lookup(key)

@@ -194,4 +194,3 @@ func timeline(out *chaos.Outcome, e chaos.Experiment) (*load.Result, []load.Mark
 	}
 	return r, []load.Mark{{Start: start, End: end}}
 }
-

@@ -124,6 +124,8 @@ type fakeTarget struct {
 	actions []string
 	down    *atomic.Bool
 	calls   [2]float64 // attempts, calls
+	// onResume, when set, runs after a paused component is resumed.
+	onResume func()
 }
 
 func (f *fakeTarget) did(a string) {
@@ -136,7 +138,14 @@ func (f *fakeTarget) Kill(_ context.Context, c string) error { f.did("kill " + c
 func (f *fakeTarget) Pause(_ context.Context, c string) (func() error, error) {
 	f.did("pause " + c)
 	f.down.Store(true)
-	return func() error { f.did("resume " + c); f.down.Store(false); return nil }, nil
+	return func() error {
+		f.did("resume " + c)
+		f.down.Store(false)
+		if f.onResume != nil {
+			f.onResume()
+		}
+		return nil
+	}, nil
 }
 func (f *fakeTarget) SetFault(_ context.Context, r registry.Fault) error {
 	f.did("fault " + r.String())
@@ -365,4 +374,36 @@ func available(t *testing.T, dir string) uint64 {
 		t.Fatal(err)
 	}
 	return st.Bavail * uint64(st.Bsize)
+}
+
+// TestFaultEndsOnTimeWhileTheWorkloadIsStuck: a pause that blocks every
+// journey (a stopped storefront) still ends after the fault window, so
+// the stuck journeys finish and the experiment goes on.
+func TestFaultEndsOnTimeWhileTheWorkloadIsStuck(t *testing.T) {
+	down := &atomic.Bool{}
+	ft := &fakeTarget{down: down}
+	var mu sync.Mutex
+	resumed := sync.NewCond(&mu)
+	ft.onResume = func() { mu.Lock(); resumed.Broadcast(); mu.Unlock() }
+	stuck := load.DoerFunc(func(ctx context.Context, _ int, _ load.Op) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for down.Load() {
+			resumed.Wait()
+		}
+		return nil
+	})
+	o := quick()
+	o.Fault = 500 * time.Millisecond
+	began := time.Now()
+	out, err := Run(context.Background(), ft, stuck, Experiment{Kind: Pause, Service: "storefront"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 20*time.Second {
+		t.Errorf("experiment took %v; the pause should have ended after %v", took, o.Fault)
+	}
+	if out.During.Total.Count == 0 || out.During.Total.Errors != 0 {
+		t.Errorf("during the pause: %d ops, %d errors; want them all to finish once resumed", out.During.Total.Count, out.During.Total.Errors)
+	}
 }

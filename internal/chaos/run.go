@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/load"
@@ -153,12 +154,12 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("chaos %s: %w", e.Name(), err)
 	}
-	// The fault ends even when the run is cut short.
-	defer func() {
-		if undo != nil {
-			_ = undo(context.WithoutCancel(ctx))
-		}
-	}()
+	// The fault ends on time, even while the workload is stuck on it (a
+	// paused storefront holds every shopper), and when the run is cut
+	// short.
+	end := endOnce(context.WithoutCancel(ctx), undo)
+	timer := time.AfterFunc(o.Fault, func() { _ = end() })
+	defer func() { timer.Stop(); _ = end() }()
 	rate := o.Rate
 	if e.Kind == Overload {
 		rate = OverloadFactor * o.Capacity
@@ -169,11 +170,9 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 	if e.Kind == Errors {
 		out.Amplification = count()
 	}
-	if undo != nil {
-		err, undo = undo(ctx), nil
-		if err != nil {
-			return nil, fmt.Errorf("chaos %s: end the fault: %w", e.Name(), err)
-		}
+	timer.Stop()
+	if err := end(); err != nil {
+		return nil, fmt.Errorf("chaos %s: end the fault: %w", e.Name(), err)
 	}
 	if out.After, err = phase("recovery", o.Rate, o.Recover); err != nil {
 		return nil, err
@@ -220,6 +219,21 @@ func inject(ctx context.Context, t Target, e Experiment) (func(context.Context) 
 		return nil, err
 	}
 	return func(ctx context.Context) error { return t.ClearFault(ctx, e.From, e.Service) }, nil
+}
+
+// endOnce returns a function that ends the fault with undo the first
+// time it is called, and returns that call's error every time.
+func endOnce(ctx context.Context, undo func(context.Context) error) func() error {
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() {
+			if undo != nil {
+				err = undo(ctx)
+			}
+		})
+		return err
+	}
 }
 
 // calls returns a function that, called at the end of a phase, gives the

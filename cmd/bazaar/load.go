@@ -29,6 +29,7 @@ type loadConfig struct {
 	svgPath  string
 	marks    string
 	seed     uint64
+	pids     string
 
 	rates    []float64   // -sweep, parsed
 	markList []load.Mark // -mark, parsed
@@ -47,6 +48,7 @@ func parseLoad(args []string, stdout io.Writer) (loadConfig, error) {
 	fs.StringVar(&c.svgPath, "svg", "", "write a latency-over-time chart (SVG) to this file")
 	fs.StringVar(&c.marks, "mark", "", "comma-separated START:END windows in seconds to shade on the chart (fault windows)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the random choices, for a reproducible sequence")
+	fs.StringVar(&c.pids, "pids", "", "comma-separated process ids whose CPU and memory to report (default: the shop on -data, when it runs here)")
 	fs.Check("rate", func() bool { return c.rate > 0 && c.rate <= 1e6 }, "must be in (0, 1000000]")
 	fs.Check("duration", func() bool { return c.duration > 0 }, "must be positive")
 	fs.Check("workers", func() bool { return c.workers > 0 && c.workers <= 10000 }, "must be 1..10000")
@@ -138,6 +140,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "loading %s (%d products) with %d shoppers\n", target, len(shop.Products()), c.workers)
 	o := load.Options{Rate: c.rate, Duration: c.duration, Workers: c.workers, Seed: c.seed, Progress: stderr}
+	procs, err := meterFor(c.data, c.pids)
+	if err != nil {
+		return err
+	}
+	if procs != nil {
+		o.CPU = func() (float64, error) {
+			u, err := procs.sample(ctx)
+			return u.total(), err
+		}
+	}
 	if len(c.rates) > 0 {
 		rows, err := load.Sweep(ctx, shop, mix, o, c.rates)
 		if werr := load.WriteSweep(stdout, rows); werr != nil && err == nil {
@@ -145,12 +157,27 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return err
 	}
+	var before procUsage
+	if procs != nil {
+		if before, err = procs.sample(ctx); err != nil {
+			return err
+		}
+	}
 	res, err := load.Run(ctx, shop, mix, o)
 	if err != nil {
 		return err
 	}
 	if err := res.WriteTable(stdout); err != nil {
 		return err
+	}
+	if procs != nil {
+		after, err := procs.sample(ctx)
+		if err != nil {
+			return err
+		}
+		if err := writeUsage(stdout, before, after, res.Total.Count); err != nil {
+			return err
+		}
 	}
 	if c.jsonPath != "" {
 		if err := writeFile(c.jsonPath, res.WriteJSON); err != nil {

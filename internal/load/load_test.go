@@ -405,3 +405,34 @@ func TestGroupsCollectTheirOperations(t *testing.T) {
 		t.Error("Group found a group that was never asked for")
 	}
 }
+
+// TestRunMeasuresCPU: with a CPU reader, a run reports the CPU used
+// between its start and its end, and per 1,000 operations.
+func TestRunMeasuresCPU(t *testing.T) {
+	var mu sync.Mutex
+	used := 10.0
+	d := DoerFunc(func(context.Context, int, Op) error {
+		mu.Lock()
+		used += 0.002 // 2 ms of CPU per operation
+		mu.Unlock()
+		return nil
+	})
+	cpu := func() (float64, error) { mu.Lock(); defer mu.Unlock(); return used, nil }
+	r, err := Run(context.Background(), d, mustMix(t, []Weight{{OpHome, 1}}), Options{Rate: 200, Duration: 500 * time.Millisecond, Workers: 4, CPU: cpu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0.002 * float64(r.Total.Count); r.Total.Count == 0 || r.CPUSeconds < want-1e-9 || r.CPUSeconds > want+1e-9 {
+		t.Errorf("CPUSeconds = %v for %d ops, want %v", r.CPUSeconds, r.Total.Count, want)
+	}
+	if r.CPUPer1000 < 1.999 || r.CPUPer1000 > 2.001 {
+		t.Errorf("CPUPer1000 = %v, want 2", r.CPUPer1000)
+	}
+	if row := RowOf(r); row.CPUPer1000 != r.CPUPer1000 {
+		t.Errorf("sweep row CPU %v, want %v", row.CPUPer1000, r.CPUPer1000)
+	}
+	var buf strings.Builder
+	if err := r.WriteTable(&buf); err != nil || !strings.Contains(buf.String(), "per 1000 ops") {
+		t.Errorf("table has no CPU line: %v\n%s", err, &buf)
+	}
+}

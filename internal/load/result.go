@@ -31,6 +31,11 @@ type Result struct {
 	// Groups has one row per Options.Groups entry, in order (present
 	// even when none of its operations ran).
 	Groups []Stats `json:"groups,omitempty"`
+	// CPUSeconds is the CPU time the system under load used during the
+	// run, and CPUPer1000 the same per 1,000 operations (when
+	// Options.CPU was set).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	CPUPer1000 float64 `json:"cpu_seconds_per_1000_ops,omitempty"`
 	// Series has one point per second of intended start time.
 	Series []Second `json:"series"`
 }
@@ -101,6 +106,9 @@ func ReadJSON(rd io.Reader) (*Result, error) {
 func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "rate %.0f/s for %.0fs: achieved %.1f/s, %d ops, %d errors, %d late\n",
 		r.Rate, r.DurationSeconds, r.Achieved, r.Total.Count, r.Total.Errors, r.Late)
+	if r.CPUSeconds > 0 {
+		fmt.Fprintf(w, "cpu: %.2f core-seconds, %.3f per 1000 ops\n", r.CPUSeconds, r.CPUPer1000)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "op\tcount\terrors\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tmax ms\t")
 	for _, s := range append(append([]Stats(nil), r.Operations...), r.Total) {

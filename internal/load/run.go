@@ -43,6 +43,10 @@ type Options struct {
 	// recorded together (Result.Groups), such as the journeys that do not
 	// need a faulty service.
 	Groups []Group
+	// CPU, when set, reads the CPU time (seconds) the system under load
+	// has used so far; Run reads it before and after to report
+	// Result.CPUSeconds.
+	CPU func() (float64, error)
 }
 
 // Group names a set of operations reported together.
@@ -79,6 +83,7 @@ func Run(ctx context.Context, d Doer, mix *Mix, o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("run load: %w", err)
 	}
+	cpu0, cpuErr := readCPU(o.CPU)
 	start := time.Now()
 	c := newCollector(start, o.Groups)
 	jobs := make(chan job)
@@ -95,7 +100,21 @@ func Run(ctx context.Context, d Doer, mix *Mix, o Options) (*Result, error) {
 	close(jobs)
 	wg.Wait()
 	stopProgress()
-	return c.result(o), nil
+	r := c.result(o)
+	if cpu1, err := readCPU(o.CPU); o.CPU != nil && cpuErr == nil && err == nil {
+		r.CPUSeconds = cpu1 - cpu0
+		if r.Total.Count > 0 {
+			r.CPUPer1000 = 1000 * r.CPUSeconds / float64(r.Total.Count)
+		}
+	}
+	return r, nil
+}
+
+func readCPU(f func() (float64, error)) (float64, error) {
+	if f == nil {
+		return 0, nil
+	}
+	return f()
 }
 
 // schedule sends one job per arrival until Duration has passed or ctx is

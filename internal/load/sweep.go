@@ -23,6 +23,8 @@ type SweepRow struct {
 	ErrorsPct float64 `json:"errors_pct"`
 	P50Ms     float64 `json:"p50_ms"`
 	P99Ms     float64 `json:"p99_ms"`
+	// CPUPer1000 is the CPU-seconds per 1,000 operations (0: not measured).
+	CPUPer1000 float64 `json:"cpu_seconds_per_1000_ops,omitempty"`
 }
 
 // Sustained reports whether the row meets the sweep's thresholds.
@@ -34,7 +36,7 @@ func (r SweepRow) Sustained() bool {
 func RowOf(r *Result) SweepRow {
 	return SweepRow{
 		Rate: r.Rate, Achieved: r.Achieved, ErrorsPct: 100 * r.ErrorRate(),
-		P50Ms: r.Total.P50Ms, P99Ms: r.Total.P99Ms,
+		P50Ms: r.Total.P50Ms, P99Ms: r.Total.P99Ms, CPUPer1000: r.CPUPer1000,
 	}
 }
 
@@ -71,9 +73,13 @@ func BestRate(rows []SweepRow) (float64, bool) {
 // WriteSweep writes one line per rate, then the highest sustained rate.
 func WriteSweep(w io.Writer, rows []SweepRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rate/s\tachieved/s\terrors %\tp50 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "rate/s\tachieved/s\terrors %\tp50 ms\tp99 ms\tcpu s/1000 ops\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%.0f\t%.1f\t%.3f\t%.2f\t%.2f\t\n", r.Rate, r.Achieved, r.ErrorsPct, r.P50Ms, r.P99Ms)
+		cpu := "-"
+		if r.CPUPer1000 > 0 {
+			cpu = fmt.Sprintf("%.3f", r.CPUPer1000)
+		}
+		fmt.Fprintf(tw, "%.0f\t%.1f\t%.3f\t%.2f\t%.2f\t%s\t\n", r.Rate, r.Achieved, r.ErrorsPct, r.P50Ms, r.P99Ms, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write sweep: %w", err)

@@ -267,8 +267,8 @@ func TestRunMeasuresRetryAmplification(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := check(t, out, "retries stay inside the budget")
-	if !c.Pass || out.Amplification != 1.05 {
-		t.Errorf("amplification %.3f, check %+v; want 1.05 and a pass", out.Amplification, c)
+	if !c.Pass || out.Retries.Amplification() != 1.05 || out.Retries.Calls != 100 {
+		t.Errorf("retries %+v, check %+v; want 100 calls, 1.05 attempts per call and a pass", out.Retries, c)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/load"
+	"github.com/bazaar-shop/bazaar/platform/client"
 )
 
 // judge turns an outcome's measurements into its checks.
@@ -15,12 +16,14 @@ func judge(out *Outcome, e Experiment, o Options) []Check {
 	} else {
 		checks = append(checks, judgeGroups(out)...)
 	}
-	if e.Kind == Errors {
+	if r := out.Retries; r != nil {
+		allowed := client.RetryShare*r.Calls + client.RetryBurst
 		checks = append(checks, Check{
 			Name: "retries stay inside the budget",
-			Want: fmt.Sprintf("<= %.2f attempts per call", MaxAmplification),
-			Got:  fmt.Sprintf("%.3f (%.3f before the fault)", out.Amplification, out.BaselineAmplification),
-			Pass: out.Amplification > 0 && out.Amplification <= MaxAmplification,
+			Want: fmt.Sprintf("extra attempts <= %.0f%% of calls + %d (the budget's burst): <= %.0f", 100*client.RetryShare, client.RetryBurst, allowed),
+			Got: fmt.Sprintf("%.0f calls, %.0f attempts: %.0f extra, %.3f attempts per call (%.3f before the fault)",
+				r.Calls, r.Attempts, r.Attempts-r.Calls, r.Amplification(), (&Retries{Calls: r.BaselineCalls, Attempts: r.BaselineAttempts}).Amplification()),
+			Pass: r.Calls > 0 && r.Attempts-r.Calls <= allowed,
 		})
 	}
 	within := min(MaxRecovery, o.Recover)

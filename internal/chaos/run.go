@@ -36,9 +36,6 @@ const (
 	// MaxRecovery is how soon after the fault ends the shop must be back
 	// to its baseline.
 	MaxRecovery = 30 * time.Second
-	// MaxAmplification is the retry budget: attempts per call a failing
-	// dependency may see.
-	MaxAmplification = 1.1
 	// healthyRun is how many healthy seconds in a row count as recovered.
 	healthyRun = 3
 )
@@ -92,15 +89,30 @@ type Outcome struct {
 	// if it was not by the end of the run.
 	RecoverySeconds  int `json:"recovery_seconds"`
 	ErrorFreeSeconds int `json:"error_free_seconds"`
-	// Amplification is, for Errors, the attempts per call the failing
-	// service saw during the fault (retries included); BaselineAmplification
-	// the same before it.
-	Amplification         float64 `json:"amplification,omitempty"`
-	BaselineAmplification float64 `json:"baseline_amplification,omitempty"`
+	// Retries is, for Errors, what the failing service saw before and
+	// during the fault: calls made by its callers and attempts served.
+	Retries *Retries `json:"retries,omitempty"`
 	// Violations are the order-flow invariants found broken afterwards.
 	Violations []string `json:"violations"`
 	// Checks are what must hold, each with what was measured.
 	Checks []Check `json:"checks"`
+}
+
+// Retries counts calls and attempts to the service an Errors experiment
+// fails.
+type Retries struct {
+	BaselineCalls    float64 `json:"baseline_calls"`
+	BaselineAttempts float64 `json:"baseline_attempts"`
+	Calls            float64 `json:"calls"`
+	Attempts         float64 `json:"attempts"`
+}
+
+// Amplification is the attempts per call during the fault (0 if no call).
+func (r *Retries) Amplification() float64 {
+	if r == nil || r.Calls <= 0 {
+		return 0
+	}
+	return r.Attempts / r.Calls
 }
 
 // Check is one thing that must hold, and whether it did.
@@ -147,8 +159,11 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 	if out.Baseline, err = phase("baseline", o.Rate, o.Baseline); err != nil {
 		return nil, err
 	}
+	var retries Retries
 	if e.Kind == Errors {
-		out.BaselineAmplification = count()
+		if retries.BaselineCalls, retries.BaselineAttempts, err = count(); err != nil {
+			return nil, fmt.Errorf("chaos %s: %w", e.Name(), err)
+		}
 	}
 	undo, err := inject(ctx, t, e)
 	if err != nil {
@@ -168,7 +183,10 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 		return nil, err
 	}
 	if e.Kind == Errors {
-		out.Amplification = count()
+		if retries.Calls, retries.Attempts, err = count(); err != nil {
+			return nil, fmt.Errorf("chaos %s: %w", e.Name(), err)
+		}
+		out.Retries = &retries
 	}
 	timer.Stop()
 	if err := end(); err != nil {
@@ -237,19 +255,20 @@ func endOnce(ctx context.Context, undo func(context.Context) error) func() error
 }
 
 // calls returns a function that, called at the end of a phase, gives the
-// attempts per call the experiment's service saw since the previous call
-// (0 when not measured or nothing was called).
-func calls(ctx context.Context, t Target, e Experiment) func() float64 {
+// calls made to the experiment's service and the attempts it served since
+// the previous call (nothing for experiments other than Errors).
+func calls(ctx context.Context, t Target, e Experiment) func() (calls, attempts float64, err error) {
 	if e.Kind != Errors {
-		return func() float64 { return 0 }
+		return func() (float64, float64, error) { return 0, 0, nil }
 	}
-	a0, c0, err := t.Calls(ctx, e.Service)
-	return func() float64 {
-		a1, c1, err1 := t.Calls(ctx, e.Service)
-		defer func() { a0, c0, err = a1, c1, err1 }()
-		if err != nil || err1 != nil || c1 <= c0 {
-			return 0
+	a0, c0, err0 := t.Calls(ctx, e.Service)
+	return func() (float64, float64, error) {
+		a1, c1, err := t.Calls(ctx, e.Service)
+		if err = errors.Join(err0, err); err != nil {
+			return 0, 0, err
 		}
-		return (a1 - a0) / (c1 - c0)
+		calls, attempts := c1-c0, a1-a0
+		a0, c0 = a1, c1
+		return calls, attempts, nil
 	}
 }

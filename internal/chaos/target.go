@@ -207,6 +207,9 @@ func (s *LocalShop) scrape(ctx context.Context, admin, name, label string) (floa
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return 0, nil // a process without metrics (the event bus)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("metrics answered %s", resp.Status)
 	}

@@ -39,6 +39,16 @@ const (
 	throttleTokenRatio = 0.1
 )
 
+// RetryBurst is how many failed attempts one connection's retry budget
+// absorbs before it throttles retries; RetryShare how many retries per
+// successful call it allows from then on. Together they bound what a
+// failing upstream sees: at most RetryShare extra attempts per call plus
+// RetryBurst per caller connection.
+const (
+	RetryBurst = throttleMaxTokens / 2
+	RetryShare = throttleTokenRatio
+)
+
 // serviceConfig is the JSON service config understood by grpc-go
 // (https://github.com/grpc/grpc/blob/master/doc/service_config.md).
 type serviceConfig struct {

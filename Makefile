@@ -10,7 +10,7 @@ BUF     := $(TOOL) buf
 # Regression base for `buf breaking`: the previous commit of main.
 AGAINST ?= HEAD~1
 
-.PHONY: help deps run test test-short lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
+.PHONY: help deps run test test-short bench lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ deps: ## install what the tests need besides Go (Debian's chromium)
 
 test-short: ## fast loop: unit tests only, no race detector, no end-to-end processes
 	$(GO) test -short -count=1 ./...
+
+bench: ## measure: platform overhead vs bare grpc-go, the standard workload in both modes; appends to docs/benchmarks.md
+	bash scripts/bench.sh
 
 lint: fmt vet staticcheck proto-lint ## gofmt, go vet, staticcheck, buf lint
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/resilience"
+	"github.com/bazaar-shop/bazaar/platform/resilience/ejection"
 	"github.com/bazaar-shop/bazaar/platform/server"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 )
@@ -56,8 +57,8 @@ func echoDesc() *grpc.ServiceDesc {
 }
 
 func BenchmarkUnaryCall(b *testing.B) {
-	b.Run("grpc", func(b *testing.B) { runCalls(b, bareConn(b)) })
-	b.Run("bazaar", func(b *testing.B) { runCalls(b, bazaarConn(b)) })
+	b.Run("stack=grpc", func(b *testing.B) { runCalls(b, bareConn(b)) })
+	b.Run("stack=bazaar", func(b *testing.B) { runCalls(b, bazaarConn(b)) })
 }
 
 // runCalls makes b.N calls one after another and reports their p50 and
@@ -125,6 +126,7 @@ func bazaarConn(b *testing.B) *grpc.ClientConn {
 	case err := <-done:
 		b.Fatal(err)
 	}
+	ejection.Register() // as every binary's main does
 	conn, err := client.Dial(srv.GRPCAddr().String(), client.Options{From: "caller"}, tel.DialOptions()...)
 	if err != nil {
 		b.Fatal(err)

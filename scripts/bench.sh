@@ -31,7 +31,21 @@ $GO test -run '^$' -bench UnaryCall -count 6 ./platform/daemon >"$OUT/overhead.t
 $GO tool -modfile=tools/go.mod benchstat -col /stack "$OUT/overhead.txt" >"$OUT/overhead-stat.txt"
 block "$OUT/overhead-stat.txt"
 
-# 2. The standard workload against the running shop, in both modes.
+# 2. Per-service hot paths, compared with the previous `make bench`
+#    (docs/bench/hotpaths.txt, rewritten each run).
+section "Hot paths (go test -run '^\$' -bench . -count 6 ./services/catalog ./services/pricing)"
+$GO test -run '^$' -bench . -count 6 ./services/catalog ./services/pricing >"$OUT/hot.txt"
+mkdir -p docs/bench
+if [ -s docs/bench/hotpaths.txt ]; then
+  echo "Against the previous run (old: docs/bench/hotpaths.txt as it was):" >>"$OUT/report.md"
+  $GO tool -modfile=tools/go.mod benchstat docs/bench/hotpaths.txt "$OUT/hot.txt" >"$OUT/hot-stat.txt"
+else
+  $GO tool -modfile=tools/go.mod benchstat "$OUT/hot.txt" >"$OUT/hot-stat.txt"
+fi
+block "$OUT/hot-stat.txt"
+cp "$OUT/hot.txt" docs/bench/hotpaths.txt
+
+# 3. The standard workload against the running shop, in both modes.
 start_shop() { # mode data port
   local log=$OUT/up-$1.log
   if [ "$1" = single ]; then

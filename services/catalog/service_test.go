@@ -18,7 +18,7 @@ import (
 )
 
 // newService starts a catalog on a fresh SQLite file.
-func newService(t *testing.T) (*catalog.Service, string) {
+func newService(t testing.TB) (*catalog.Service, string) {
 	t.Helper()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "catalog", "catalog.db")
 	svc, err := catalog.New(context.Background(), catalog.Config{DSN: dsn}, nil)
@@ -30,7 +30,7 @@ func newService(t *testing.T) (*catalog.Service, string) {
 }
 
 // dial serves svc on an in-memory gRPC connection and returns a client.
-func dial(t *testing.T, svc *catalog.Service) catalogv1.CatalogServiceClient {
+func dial(t testing.TB, svc *catalog.Service) catalogv1.CatalogServiceClient {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()

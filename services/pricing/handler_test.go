@@ -39,7 +39,7 @@ func (c *clock) Set(t time.Time) {
 
 // startService runs a Service on a fresh database behind a real gRPC
 // server on bufconn and returns a client for it.
-func startService(t *testing.T) (pricingv1.PricingServiceClient, *clock, *Service) {
+func startService(t testing.TB) (pricingv1.PricingServiceClient, *clock, *Service) {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	svc, err := New(context.Background(), Config{DSN: filepath.Join(t.TempDir(), "pricing.db"), Now: clk.Now}, nil)

@@ -220,6 +220,39 @@ var (
 		ports: []corev1.ContainerPort{{Name: "https", ContainerPort: 443}, {Name: "smtp", ContainerPort: 25}}}
 )
 
+// newcomer is a pod that no service's policy names, started in the
+// overlay's namespace: only the namespace-wide policies govern it.
+func newcomer(m *manifests) endpoint {
+	return endpoint{name: "newcomer", namespace: m.namespace, labels: map[string]string{"app": "newcomer"},
+		ip: netip.MustParseAddr("10.0.1.1"), ports: []corev1.ContainerPort{{Name: "grpc", ContainerPort: 9000}}}
+}
+
+func TestNamespaceDeniesByDefault(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, m *manifests) {
+		n := network{t: t, policies: m.policies}
+		pod := newcomer(m)
+		checks := []struct {
+			what     string
+			src, dst endpoint
+			port     int32
+			proto    corev1.Protocol
+			want     bool
+		}{
+			{"resolves names", pod, clusterDNS, 53, corev1.ProtocolUDP, true},
+			{"reaches the internet", pod, internet, 443, corev1.ProtocolTCP, false},
+			{"reaches NATS", pod, natsServer, 4222, corev1.ProtocolTCP, false},
+			{"reaches PostgreSQL", pod, postgresServer, 5432, corev1.ProtocolTCP, false},
+			{"is reached from the internet", internet, pod, 9000, corev1.ProtocolTCP, false},
+			{"is reached from another namespace", strangerPod, pod, 9000, corev1.ProtocolTCP, false},
+		}
+		for _, c := range checks {
+			if got := n.allows(c.src, c.dst, c.port, c.proto); got != c.want {
+				t.Errorf("a newcomer pod %s: allowed=%v, want %v", c.what, got, c.want)
+			}
+		}
+	})
+}
+
 // edge is one allowed connection, as the tests compare them.
 type edge struct{ from, to, port string }
 
@@ -293,6 +326,7 @@ func TestNetworkPolicyAroundTheShop(t *testing.T) {
 				{"is reached on its admin port from the internet", internet, pod, 9090, corev1.ProtocolTCP, false},
 				{"is reached on the public HTTP port from the internet", internet, pod, 8080, corev1.ProtocolTCP, name == "storefront"},
 				{"is reached on the public HTTP port from another namespace", strangerPod, pod, 8080, corev1.ProtocolTCP, name == "storefront"},
+				{"is reached on gRPC by a newcomer to the namespace", newcomer(m), pod, 9000, corev1.ProtocolTCP, false},
 			}
 			for _, c := range checks {
 				if c.dst.name == name && !slices.ContainsFunc(pod.ports, func(p corev1.ContainerPort) bool { return p.ContainerPort == c.port }) {

@@ -1,8 +1,10 @@
 package k8s
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -89,21 +92,51 @@ func (m *manifests) add(kind string, doc []byte) error {
 	}
 }
 
-// decodeInto strictly decodes doc into a new T and appends it to list.
+// decodeInto decodes doc into a new T as strictly as the API server
+// does, and appends it to list: field names match case-sensitively, and
+// an unknown or duplicate field fails.
 func decodeInto[T any](doc []byte, list *[]*T) error {
-	v := new(T)
-	if err := yaml.UnmarshalStrict(doc, v); err != nil {
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
 		return fmt.Errorf("decode: %w", err)
+	}
+	v := new(T)
+	strictErrs, err := kjson.UnmarshalStrict(js, v)
+	if err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	if len(strictErrs) > 0 {
+		return fmt.Errorf("decode: %w", errors.Join(strictErrs...))
 	}
 	*list = append(*list, v)
 	return nil
+}
+
+// rendered caches each overlay's manifests for the tests of this run,
+// which only read them.
+var rendered = struct {
+	sync.Mutex
+	byDir map[string]*manifests
+}{byDir: map[string]*manifests{}}
+
+// renderOnce is render, once per overlay and test binary.
+func renderOnce(t *testing.T, dir string) *manifests {
+	t.Helper()
+	rendered.Lock()
+	defer rendered.Unlock()
+	if m, ok := rendered.byDir[dir]; ok {
+		return m
+	}
+	m := render(t, dir)
+	rendered.byDir[dir] = m
+	return m
 }
 
 // forEachOverlay runs check as a subtest on every overlay's manifests.
 func forEachOverlay(t *testing.T, check func(t *testing.T, m *manifests)) {
 	for _, dir := range overlays {
 		t.Run(strings.TrimPrefix(dir, "overlays/"), func(t *testing.T) {
-			check(t, render(t, dir))
+			check(t, renderOnce(t, dir))
 		})
 	}
 }

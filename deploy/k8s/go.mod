@@ -2,7 +2,6 @@ module github.com/bazaar-shop/bazaar/deploy/k8s
 
 go 1.26.0
 
-replace github.com/bazaar-shop/bazaar => ../..
 
 require (
 	k8s.io/api v0.37.2
@@ -94,4 +93,3 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )
 
-require github.com/bazaar-shop/bazaar v0.0.0

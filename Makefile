@@ -21,6 +21,7 @@ run: ## start the whole shop (same as: go run ./cmd/bazaar up)
 test: deps lint ## everything CI runs: lint, generated-code check, API compatibility, the full test suite
 	$(MAKE) gen-check breaking
 	$(GO) test -race -count=1 -timeout 30m ./...
+	sc="$$($(TOOL) -n staticcheck)" && cd deploy/k8s && $(GO) vet ./... && "$$sc" ./... && $(GO) test -count=1 ./...
 
 deps: ## install what the tests need besides Go (Debian's chromium)
 	bash scripts/install-deps.sh

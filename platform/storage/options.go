@@ -33,7 +33,7 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 	}
 	return otelsql.Open(driverName, dsn,
 		otelsql.WithTracerProvider(o.tracer),
-		otelsql.WithAttributes(attribute.String("db.system.name", driverName)),
+		otelsql.WithAttributes(attribute.String("db.system.name", systemName(driverName))),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true,
 			OmitConnPrepare:      true,
@@ -44,4 +44,12 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 			},
 		}),
 	)
+}
+
+// systemName is the OpenTelemetry db.system.name of a database/sql driver.
+func systemName(driverName string) string {
+	if driverName == "pgx" {
+		return "postgresql"
+	}
+	return driverName
 }

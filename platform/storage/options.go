@@ -31,7 +31,21 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 	if o.tracer == nil {
 		return sql.Open(driverName, dsn)
 	}
-	return otelsql.Open(driverName, dsn,
+	return otelsql.Open(driverName, dsn, o.tracing(driverName)...)
+}
+
+// openConnector opens a database/sql handle on c, instrumented when
+// tracing is on.
+func (o options) openConnector(driverName string, c driver.Connector) *sql.DB {
+	if o.tracer == nil {
+		return sql.OpenDB(c)
+	}
+	return otelsql.OpenDB(c, o.tracing(driverName)...)
+}
+
+// tracing is the otelsql configuration of WithTracing.
+func (o options) tracing(driverName string) []otelsql.Option {
+	return []otelsql.Option{
 		otelsql.WithTracerProvider(o.tracer),
 		otelsql.WithAttributes(attribute.String("db.system.name", systemName(driverName))),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
@@ -43,7 +57,7 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 				return trace.SpanContextFromContext(ctx).IsValid()
 			},
 		}),
-	)
+	}
 }
 
 // systemName is the OpenTelemetry db.system.name of a database/sql driver.

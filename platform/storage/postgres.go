@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Pool and session defaults for PostgreSQL. A DSN may override each one:
@@ -59,10 +61,11 @@ func openPostgres(ctx context.Context, dsn string, o options) (*DB, error) {
 		}
 	}
 	u.RawQuery = q.Encode()
-	sqldb, err := o.open("pgx", u.String())
+	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
-		return nil, fmt.Errorf("open postgres %s: %w", name, err)
+		return nil, fmt.Errorf("open postgres %s: %w: %v", name, ErrUnsupportedDSN, err)
 	}
+	sqldb := o.openConnector("pgx", stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(registerBoolAsInteger)))
 	sqldb.SetMaxOpenConns(maxConns)
 	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(pgMaxIdleTime)
@@ -143,4 +146,46 @@ func (postgresDialect) Rebind(query string) string {
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// registerBoolAsInteger lets a Go bool be written to an integer column as
+// 1 or 0, as SQLite's driver does: the schemas keep flags as integers
+// with CHECK (x IN (0, 1)), the one spelling both engines accept.
+func registerBoolAsInteger(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	for _, name := range []string{"int8", "int4", "int2"} {
+		t, ok := m.TypeForName(name)
+		if !ok {
+			return fmt.Errorf("register bool encoding: no type %s", name)
+		}
+		m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: boolAsInteger{t.Codec}})
+	}
+	return nil
+}
+
+// boolAsInteger is an integer codec that also encodes a bool (1 or 0).
+type boolAsInteger struct{ pgtype.Codec }
+
+// PlanEncode plans a bool as the int64 1 or 0, anything else as the
+// integer codec does.
+func (c boolAsInteger) PlanEncode(m *pgtype.Map, oid uint32, format int16, value any) pgtype.EncodePlan {
+	if _, ok := value.(bool); !ok {
+		return c.Codec.PlanEncode(m, oid, format, value)
+	}
+	next := m.PlanEncode(oid, format, int64(0))
+	if next == nil {
+		return nil
+	}
+	return boolEncodePlan{next}
+}
+
+// boolEncodePlan encodes a bool with the int64 plan next.
+type boolEncodePlan struct{ next pgtype.EncodePlan }
+
+func (p boolEncodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	var n int64
+	if value.(bool) {
+		n = 1
+	}
+	return p.next.Encode(n, buf)
 }

@@ -316,3 +316,29 @@ func TestPostgresRebind(t *testing.T) {
 		}
 	}
 }
+
+// A Go bool goes into an integer column as 1 or 0 and scans back into a
+// bool, on both engines.
+func TestBoolsAreStoredAsIntegers(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		db, err := Open(ctx, storagetest.DSN(t, engine, "svc"), os.DirFS("testdata/migrations"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for id, v := range map[string]bool{"yes": true, "no": false} {
+			if _, err := db.ExecContext(ctx, db.Dialect.Rebind(`INSERT INTO items (id, qty) VALUES (?, ?)`), id, v); err != nil {
+				t.Fatalf("insert %v: %v", v, err)
+			}
+			var n int
+			var b bool
+			if err := db.QueryRowContext(ctx, db.Dialect.Rebind(`SELECT qty, qty FROM items WHERE id = ?`), id).Scan(&n, &b); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{true: 1, false: 0}[v]; n != want || b != v {
+				t.Errorf("%v stored as %d, read back as %v", v, n, b)
+			}
+		}
+	})
+}

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
-
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // With tracing, a statement run for a traced caller is a child span of

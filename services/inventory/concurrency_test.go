@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // TestConcurrentReservesNeverOversell races reservations for the last

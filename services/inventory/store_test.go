@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testTime is the fixed time test stores stamp on changes.
@@ -26,7 +26,7 @@ func testSeed() []seedStock {
 	return []seedStock{{"apron", 10}, {"bottle", 3}, {"candle", 100}}
 }
 
-// openTestStore opens a store on a new SQLite file in dir with the real
+// openTestStore opens a store on the database at path (a DSN) with the real
 // outbox, loaded with seeds, threshold 5.
 func openTestStore(t *testing.T, path string, seeds []seedStock) *store {
 	t.Helper()

@@ -3,7 +3,6 @@ package notifications
 import (
 	"context"
 	"database/sql"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 func TestEachEventMakesOneMessage(t *testing.T) {

@@ -3,7 +3,6 @@ package notifications
 import (
 	"context"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 func TestListMessages(t *testing.T) {

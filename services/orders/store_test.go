@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testClock is a clock a test moves by hand.
@@ -23,7 +24,7 @@ type testClock struct{ t time.Time }
 func (c *testClock) now() time.Time          { return c.t }
 func (c *testClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// newTestStore opens a store on a fresh SQLite file with a hand-moved
+// newTestStore opens a store on a fresh database of engine with a hand-moved
 // clock and a 10s lease.
 func newTestStore(t *testing.T, engine string) (*store, *testClock) {
 	t.Helper()
@@ -295,5 +296,64 @@ func testListOrdersTieBreak(t *testing.T, engine string) {
 	slices.Reverse(ids)
 	if !slices.Equal(got, ids) {
 		t.Errorf("got %v, want %v", got, ids)
+	}
+}
+
+// Replicas claiming due sagas at the same time from one database never
+// lease one saga to two of them.
+func TestConcurrentClaimsLeaseEachSagaOnce(t *testing.T) {
+	storagetest.Run(t, testConcurrentClaimsLeaseEachSagaOnce)
+}
+
+func testConcurrentClaimsLeaseEachSagaOnce(t *testing.T, engine string) {
+	ctx := context.Background()
+	dsn := storagetest.DSN(t, engine, "orders")
+	clock := &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	var replicas []*store
+	for range 3 {
+		st, err := openStore(ctx, dsn, events.Telemetry{}, time.Minute, clock.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.close() })
+		replicas = append(replicas, st)
+	}
+	const orders = 30
+	for i := range orders {
+		storeOrder(t, replicas[0], clock, fmt.Sprintf("k%02d", i))
+	}
+	claimed := make([][]string, len(replicas))
+	errs := make(chan error, len(replicas))
+	var wg sync.WaitGroup
+	for i, st := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				ids, err := st.claim(ctx, fmt.Sprintf("r%d", i), 4)
+				if err != nil {
+					errs <- err
+					return
+				}
+				claimed[i] = append(claimed[i], ids...)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("claim: %v", err)
+	}
+	seen := map[string]int{}
+	for i, ids := range claimed {
+		for _, id := range ids {
+			if prev, dup := seen[id]; dup {
+				t.Fatalf("saga %s leased to r%d and r%d", id, prev, i)
+			}
+			seen[id] = i
+		}
+	}
+	if len(seen) != orders {
+		t.Errorf("%d sagas claimed, want all %d", len(seen), orders)
 	}
 }

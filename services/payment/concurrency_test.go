@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // TestConcurrentChargesChargeOnce races charges of one order with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,12 +14,13 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testTime is the fixed time test stores stamp on changes.
 var testTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-// openTestStore opens a store on the SQLite file at path with the real
+// openTestStore opens a store on the database at path (a DSN) with the real
 // outbox and sequential ids.
 func openTestStore(t *testing.T, path string) *store {
 	t.Helper()

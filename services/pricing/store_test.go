@@ -3,13 +3,14 @@ package pricing
 import (
 	"context"
 	"errors"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
-// openTestStore opens a seeded store in a new file under t.TempDir().
+// openTestStore opens a seeded store on the database at path (a DSN).
 func openTestStore(t *testing.T, path string) *store {
 	t.Helper()
 	st, err := openStore(context.Background(), path)

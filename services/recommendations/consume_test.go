@@ -2,11 +2,11 @@ package recommendations
 
 import (
 	"context"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"testing"
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // counts returns every product's purchase count and every pair's count.

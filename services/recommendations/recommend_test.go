@@ -2,7 +2,6 @@ package recommendations
 
 import (
 	"context"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // shopHistory confirms a small history of orders in svc.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // sequence returns a tracking id source that yields ids in turn.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)

@@ -3,10 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"slices"
 	"testing"
 
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"github.com/bazaar-shop/bazaar/services/catalog/store"
 )
 

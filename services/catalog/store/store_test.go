@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"io"
 	"slices"
 	"testing"
 
 	"github.com/bazaar-shop/bazaar/platform/storage"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"github.com/bazaar-shop/bazaar/services/catalog/productimage"
 	"github.com/bazaar-shop/bazaar/services/catalog/seed"
 	"github.com/bazaar-shop/bazaar/services/catalog/store"
@@ -30,7 +30,7 @@ func seedData(t *testing.T) store.SeedData {
 	return data
 }
 
-// openStore opens a store on a fresh file in t.TempDir.
+// openStore opens a store on a fresh database of engine.
 func openStore(t *testing.T, engine string) (*store.Store, string) {
 	t.Helper()
 	path := storagetest.DSN(t, engine, "catalog")

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
@@ -341,4 +343,30 @@ func TestBoolsAreStoredAsIntegers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// EnsurePostgresDatabase creates a database Open accepts, and a second
+// call finds it.
+func TestEnsurePostgresDatabase(t *testing.T) {
+	ctx := context.Background()
+	admin := storagetest.AdminDSN(t)
+	name := fmt.Sprintf("bazaar_test_ensure_%d", time.Now().UnixNano())
+	t.Cleanup(func() { storagetest.DropDatabase(t, admin, name) })
+	var dsn string
+	for range 2 {
+		var err error
+		if dsn, err = EnsurePostgresDatabase(ctx, admin, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := Open(ctx, dsn, os.DirFS("testdata/migrations"))
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dsn, err)
+	}
+	db.Close()
+	for _, bad := range []string{"Upper", "semi;colon", ""} {
+		if _, err := EnsurePostgresDatabase(ctx, admin, bad); err == nil {
+			t.Errorf("EnsurePostgresDatabase(%q) succeeded", bad)
+		}
+	}
 }

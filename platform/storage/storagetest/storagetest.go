@@ -62,13 +62,7 @@ func DSN(t testing.TB, engine, name string) string {
 // postgresDSN creates a database on the test server and returns its DSN.
 func postgresDSN(t testing.TB, name string) string {
 	t.Helper()
-	admin, err := adminDSN()
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("storagetest: no PostgreSQL (%v); skipped under -short", err)
-		}
-		t.Fatalf("storagetest: %v", err)
-	}
+	admin := AdminDSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sql.Open("pgx", admin)
@@ -79,11 +73,13 @@ func postgresDSN(t testing.TB, name string) string {
 	if err := db.PingContext(ctx); err != nil {
 		t.Fatalf("storagetest: PostgreSQL at %s does not answer (%v); %s", redacted(admin), err, howToStart)
 	}
+	// The same statement as storage.EnsurePostgresDatabase, which this
+	// package cannot import: storage's own tests use storagetest.
 	dbName := databaseName(name)
 	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+dbName+` TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
 		t.Fatalf("storagetest: create database %s: %v", dbName, err)
 	}
-	t.Cleanup(func() { dropDatabase(t, admin, dbName) })
+	t.Cleanup(func() { DropDatabase(t, admin, dbName) })
 	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatalf("storagetest: parse %s: %v", redacted(admin), err)
@@ -92,9 +88,25 @@ func postgresDSN(t testing.TB, name string) string {
 	return u.String()
 }
 
-// dropDatabase removes a test database, disconnecting whatever still uses
-// it (a handle the test forgot to close must not leak the database).
-func dropDatabase(t testing.TB, admin, dbName string) {
+// AdminDSN returns the superuser DSN of the test PostgreSQL server, for a
+// test that creates databases itself (`bazaar up -postgres`). It fails t,
+// or skips it under -short, when there is no server, like DSN.
+func AdminDSN(t testing.TB) string {
+	t.Helper()
+	admin, err := adminDSN()
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("storagetest: no PostgreSQL (%v); skipped under -short", err)
+		}
+		t.Fatalf("storagetest: %v", err)
+	}
+	return admin
+}
+
+// DropDatabase removes a test database from the server of admin,
+// disconnecting whatever still uses it (a handle the test forgot to close
+// must not leak the database).
+func DropDatabase(t testing.TB, admin, dbName string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sql.Open("pgx", admin)

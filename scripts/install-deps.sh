@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs besides Go: Debian's chromium for the
-# browser tests. Idempotent; run as root (CI and the dev machines are).
+# browser tests, and Debian's PostgreSQL with a running test cluster for
+# the store tests (scripts/test-postgres.sh). Idempotent; run as root (CI
+# and the dev machines are).
 set -euo pipefail
+
+bash "$(dirname "$0")/test-postgres.sh"
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -64,6 +64,9 @@ type upConfig struct {
 	consolePort int
 	// single runs every service in this process.
 	single bool
+	// postgres, when set, is the PostgreSQL server every stateful service
+	// keeps its database on (postgres.go).
+	postgres string
 }
 
 func parseUp(args []string) (upConfig, error) {
@@ -78,6 +81,7 @@ func parseUp(args []string) (upConfig, error) {
 	fs.BoolVar(&c.verbose, "v", false, "print the supervisor's events")
 	fs.IntVar(&c.consolePort, "console-port", 8090, "console port on 127.0.0.1 (0 picks a free one)")
 	fs.BoolVar(&c.single, "single", false, "run every service in this one process over an in-memory network (the monolith baseline)")
+	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL server (postgres://user:pass@host:5432/PREFIX?sslmode=disable) for every stateful service's database, PREFIX_<service> (default prefix bazaar), created when missing; default: SQLite files in the data directory")
 	fs.Check("console-port", func() bool { return c.consolePort >= 0 && c.consolePort <= 65535 }, "must be in 0..65535")
 	fs.Check("port", func() bool { return c.port >= 0 && c.port <= 65535 }, "must be in 0..65535")
 	fs.Check("host", func() bool { return net.ParseIP(c.host) != nil }, "must be an IP address")
@@ -102,6 +106,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer unlock()
+	if c.single && c.postgres != "" {
+		return errors.New("bazaar up: -postgres needs separate processes; drop -single")
+	}
 	if c.single {
 		httpAddr, err := storefrontAddr(c)
 		if err != nil {
@@ -172,6 +179,10 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	dsns, err := postgresDatabases(ctx, c.postgres, services())
+	if err != nil {
+		return err
+	}
 	for _, s := range services() {
 		spec := supervisor.Spec{
 			Name:    s.name,
@@ -180,6 +191,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Env: []string{"BAZAAR_LOG_LEVEL=" + c.logLevel, "BAZAAR_NATS_URL=" + natsURL,
 				"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + obs.OTLPEndpoint()},
 			Restart: true,
+		}
+		if dsn, ok := dsns[s.name]; ok {
+			spec.Env = append(spec.Env, config.EnvName("dsn")+"="+dsn)
 		}
 		if s.edge {
 			spec.HTTPAddr = httpAddr

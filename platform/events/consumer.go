@@ -158,6 +158,7 @@ func (b *Bus) handle(ctx context.Context, msg jetstream.Msg, db *storage.DB, sub
 func applyOnce(ctx context.Context, db *storage.DB, consumer string, env *eventsv1.Envelope, h Handler) (bool, error) {
 	applied := false
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		applied = false // InTx may run this again
 		var one int
 		err := tx.QueryRowContext(ctx, db.Dialect.Rebind(`SELECT 1 FROM events_inbox WHERE consumer = ? AND event_id = ?`),
 			consumer, env.GetEventId()).Scan(&one)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/internal/natsserver"
 	"github.com/bazaar-shop/bazaar/platform/storage"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -39,9 +39,9 @@ func startNATS(t *testing.T, addr, dir string) *natsserver.Server {
 	return s
 }
 
-func openDB(t *testing.T, name string) *storage.DB {
+func openDB(t *testing.T, engine, name string) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), name+".db"), nil)
+	db, err := storage.Open(context.Background(), storagetest.DSN(t, engine, name), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +77,7 @@ type recorder struct {
 	traces  []string
 	failFor map[string]int // order id -> failures left
 	poison  string
+	db      *storage.DB // the consumer's database
 }
 
 func (r *recorder) handle(ctx context.Context, tx *sql.Tx, env *eventsv1.Envelope) error {
@@ -96,7 +97,7 @@ func (r *recorder) handle(ctx context.Context, tx *sql.Tx, env *eventsv1.Envelop
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS applied (order_id TEXT)`); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO applied VALUES (?)`, p.GetOrderId()); err != nil {
+	if _, err := tx.ExecContext(ctx, r.db.Dialect.Rebind(`INSERT INTO applied VALUES (?)`), p.GetOrderId()); err != nil {
 		return err
 	}
 	r.seen = append(r.seen, p.GetOrderId())
@@ -146,15 +147,19 @@ func countApplied(t *testing.T, db *storage.DB) int {
 // The whole path: outbox row in a transaction, relay, JetStream, consumer,
 // inbox; trace context carried from producer to consumer.
 func TestOutboxToConsumerCarriesTraceAndAppliesOnce(t *testing.T) {
+	storagetest.Run(t, testOutboxToConsumerCarriesTraceAndAppliesOnce)
+}
+
+func testOutboxToConsumerCarriesTraceAndAppliesOnce(t *testing.T, engine string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := startNATS(t, "127.0.0.1:0", t.TempDir())
 	defer srv.Shutdown()
 	bus := connect(t, srv.ClientURL())
-	producerDB, consumerDB := openDB(t, "orders"), openDB(t, "shipping")
+	producerDB, consumerDB := openDB(t, engine, "orders"), openDB(t, engine, "shipping")
 	tel := testTelemetry()
 	out := NewOutbox(producerDB, "orders", tel)
-	rec := &recorder{}
+	rec := &recorder{db: consumerDB}
 	go func() { _ = out.Relay(ctx, bus) }()
 	go func() {
 		_ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "shipping-orders", Producer: "orders", Types: []string{"order.placed"}}, rec.handle)
@@ -191,9 +196,13 @@ func TestOutboxToConsumerCarriesTraceAndAppliesOnce(t *testing.T) {
 // Redelivery of an applied event (a relay that published twice with a new
 // message, or JetStream redelivering) changes nothing.
 func TestApplyOnceSkipsDuplicates(t *testing.T) {
+	storagetest.Run(t, testApplyOnceSkipsDuplicates)
+}
+
+func testApplyOnceSkipsDuplicates(t *testing.T, engine string) {
 	ctx := context.Background()
-	db := openDB(t, "svc")
-	rec := &recorder{}
+	db := openDB(t, engine, "svc")
+	rec := &recorder{db: db}
 	env := &eventsv1.Envelope{EventId: "e1", Type: "order.placed"}
 	any, _ := pack(&eventsv1.OrderPlaced{OrderId: "o1"})
 	env.Payload = any
@@ -215,14 +224,18 @@ func TestApplyOnceSkipsDuplicates(t *testing.T) {
 // A failing handler gets the event again until it succeeds; a permanent
 // failure drops the event without blocking the ones after it.
 func TestConsumerRetriesAndDropsPoison(t *testing.T) {
+	storagetest.Run(t, testConsumerRetriesAndDropsPoison)
+}
+
+func testConsumerRetriesAndDropsPoison(t *testing.T, engine string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := startNATS(t, "127.0.0.1:0", t.TempDir())
 	defer srv.Shutdown()
 	bus := connect(t, srv.ClientURL())
-	producerDB, consumerDB := openDB(t, "orders"), openDB(t, "notifications")
+	producerDB, consumerDB := openDB(t, engine, "orders"), openDB(t, engine, "notifications")
 	out := NewOutbox(producerDB, "orders", testTelemetry())
-	rec := &recorder{failFor: map[string]int{"flaky": 2}, poison: "poison"}
+	rec := &recorder{failFor: map[string]int{"flaky": 2}, poison: "poison", db: consumerDB}
 	go func() { _ = out.Relay(ctx, bus) }()
 	go func() { _ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "n", Producer: "orders"}, rec.handle) }()
 	addEvents(t, ctx, producerDB, out, "flaky", "poison", "fine")
@@ -235,13 +248,14 @@ func TestConsumerRetriesAndDropsPoison(t *testing.T) {
 // Events written while NATS is down are published once it is up: the
 // outbox loses nothing.
 func TestRelaySurvivesNATSOutage(t *testing.T) {
+	const engine = "sqlite" // a NATS behaviour; the engines are covered above
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, store := freeAddr(t), t.TempDir()
 	bus := connect(t, "nats://"+addr) // nothing listens yet
-	producerDB, consumerDB := openDB(t, "orders"), openDB(t, "cart")
+	producerDB, consumerDB := openDB(t, engine, "orders"), openDB(t, engine, "cart")
 	out := NewOutbox(producerDB, "orders", testTelemetry())
-	rec := &recorder{}
+	rec := &recorder{db: consumerDB}
 	go func() { _ = out.Relay(ctx, bus) }()
 	go func() {
 		_ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "cart-orders", Producer: "orders"}, rec.handle)
@@ -286,8 +300,12 @@ func TestSubjectsAndStreams(t *testing.T) {
 }
 
 func TestOpenCreatesTheEventsTables(t *testing.T) {
+	storagetest.Run(t, testOpenCreatesTheEventsTables)
+}
+
+func testOpenCreatesTheEventsTables(t *testing.T, engine string) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "svc.db"), nil)
+	db, err := Open(ctx, storagetest.DSN(t, engine, "svc"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +313,7 @@ func TestOpenCreatesTheEventsTables(t *testing.T) {
 	if n, err := NewOutbox(db, "svc", Telemetry{}).Pending(ctx); err != nil || n != 0 {
 		t.Fatalf("Pending on a fresh database = %d, %v; want 0, nil", n, err)
 	}
-	if _, err := Open(ctx, "postgres://nowhere/x", nil); err == nil {
+	if _, err := Open(ctx, "", nil); err == nil {
 		t.Error("Open of an unsupported DSN succeeded")
 	}
 }

@@ -31,9 +31,23 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 	if o.tracer == nil {
 		return sql.Open(driverName, dsn)
 	}
-	return otelsql.Open(driverName, dsn,
+	return otelsql.Open(driverName, dsn, o.tracing(driverName)...)
+}
+
+// openConnector opens a database/sql handle on c, instrumented when
+// tracing is on.
+func (o options) openConnector(driverName string, c driver.Connector) *sql.DB {
+	if o.tracer == nil {
+		return sql.OpenDB(c)
+	}
+	return otelsql.OpenDB(c, o.tracing(driverName)...)
+}
+
+// tracing is the otelsql configuration of WithTracing.
+func (o options) tracing(driverName string) []otelsql.Option {
+	return []otelsql.Option{
 		otelsql.WithTracerProvider(o.tracer),
-		otelsql.WithAttributes(attribute.String("db.system.name", driverName)),
+		otelsql.WithAttributes(attribute.String("db.system.name", systemName(driverName))),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true,
 			OmitConnPrepare:      true,
@@ -43,5 +57,13 @@ func (o options) open(driverName, dsn string) (*sql.DB, error) {
 				return trace.SpanContextFromContext(ctx).IsValid()
 			},
 		}),
-	)
+	}
+}
+
+// systemName is the OpenTelemetry db.system.name of a database/sql driver.
+func systemName(driverName string) string {
+	if driverName == "pgx" {
+		return "postgresql"
+	}
+	return driverName
 }

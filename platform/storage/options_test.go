@@ -3,20 +3,25 @@ package storage
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // With tracing, a statement run for a traced caller is a child span of
 // it; a statement with no traced caller makes no span.
 func TestWithTracingSpansTracedStatementsOnly(t *testing.T) {
+	storagetest.Run(t, testWithTracingSpansTracedStatementsOnly)
+}
+
+func testWithTracingSpansTracedStatementsOnly(t *testing.T, engine string) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "svc.db"), os.DirFS("testdata/migrations"), WithTracing(tp))
+	db, err := Open(context.Background(), storagetest.DSN(t, engine, "svc"), os.DirFS("testdata/migrations"), WithTracing(tp))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,12 @@
 //
 // SQLite (modernc.org/sqlite, pure Go) is the default: one file per service
 // in WAL mode with synchronous=FULL, so a committed transaction survives a
-// power cut. The Dialect is the seam where PostgreSQL plugs in when Bazaar
-// is scaled out: services write queries with '?' placeholders and run them
-// through Rebind.
+// power cut. PostgreSQL (pgx) is chosen by a "postgres://" DSN, one
+// database per service, when Bazaar is scaled out to several machines.
+// Services write queries with '?' placeholders and run them through the
+// Dialect's Rebind; InTx gives both engines the same guarantee, that
+// transactions behave as if run one at a time (SQLite: BEGIN IMMEDIATE;
+// PostgreSQL: SERIALIZABLE, retried on a serialization failure).
 package storage
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -45,8 +49,8 @@ var ErrUnsupportedDSN = errors.New("unsupported database DSN")
 
 // Open opens the database named by dsn and applies every migration in
 // migrations that has not been applied yet. A DSN is "sqlite:PATH" or a
-// plain file path (SQLite); "postgres://…" is reserved for PostgreSQL and
-// fails with ErrUnsupportedDSN until that engine is wired in.
+// plain file path (SQLite), or "postgres://user:pass@host:5432/db?…"
+// (PostgreSQL; see openPostgres for the pool and timeout settings).
 func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...Option) (*DB, error) {
 	var o options
 	for _, opt := range opts {
@@ -56,7 +60,7 @@ func Open(ctx context.Context, dsn string, migrations fs.FS, opts ...Option) (*D
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, fmt.Errorf("open %s: %w (PostgreSQL is not wired in yet)", redact(dsn), ErrUnsupportedDSN)
+		db, err = openPostgres(ctx, dsn, o)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		db, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), o)
 	case dsn == "":
@@ -106,10 +110,40 @@ func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	return &DB{DB: sqldb, Dialect: sqliteDialect{}}, nil
 }
 
+// maxTxAttempts bounds how often InTx runs a transaction that PostgreSQL
+// keeps refusing for conflicts with concurrent ones.
+const maxTxAttempts = 10
+
 // InTx runs fn in a transaction, committing when fn returns nil and
-// rolling back otherwise.
+// rolling back otherwise. Transactions are serializable on both engines:
+// SQLite takes the write lock at BEGIN; PostgreSQL runs them SERIALIZABLE
+// and InTx runs fn again (up to maxTxAttempts times, after a short
+// backoff) when the engine refuses it for a conflict with a concurrent
+// transaction. fn may therefore run more than once: it must set, not
+// accumulate, whatever it hands back to its caller.
 func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if db.Dialect.Name() == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	for attempt := 1; ; attempt++ {
+		err := db.runTx(ctx, opts, fn)
+		if err == nil || !retryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt*attempt) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// runTx is one attempt of InTx.
+func (db *DB) runTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -122,6 +156,26 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return nil
 }
+
+// InSchemaTx runs fn in a transaction that holds the database's schema
+// lock, so replicas starting together change the schema one at a time
+// (SQLite: the write lock every transaction takes; PostgreSQL: a
+// transaction-scoped advisory lock, since CREATE TABLE IF NOT EXISTS
+// races there).
+func (db *DB) InSchemaTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.runTx(ctx, nil, func(tx *sql.Tx) error {
+		if db.Dialect.Name() == "postgres" {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLockKey); err != nil {
+				return fmt.Errorf("take schema lock: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// schemaLockKey is the PostgreSQL advisory lock that InSchemaTx holds; any
+// constant works, since each service has a database of its own.
+const schemaLockKey = 0x42617a61 // "Baza"
 
 // Ping reports whether the database answers; services use it as a
 // readiness check.
@@ -137,12 +191,3 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) Name() string               { return "sqlite" }
 func (sqliteDialect) Rebind(query string) string { return query }
-
-// redact hides a DSN's password.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "postgres://…"
-	}
-	return u.Redacted()
-}

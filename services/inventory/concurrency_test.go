@@ -5,18 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // TestConcurrentReservesNeverOversell races reservations for the last
 // units from two stores on one database file (two replicas) and checks
 // that exactly the stock there is gets held.
 func TestConcurrentReservesNeverOversell(t *testing.T) {
+	storagetest.Run(t, testConcurrentReservesNeverOversell)
+}
+
+func testConcurrentReservesNeverOversell(t *testing.T, engine string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "inventory.db")
+	path := storagetest.DSN(t, engine, "inventory")
 	replicas := []*store{
 		openTestStore(t, path, []seedStock{{"last", 10}}),
 		openTestStore(t, path, nil),
@@ -59,9 +64,13 @@ func TestConcurrentReservesNeverOversell(t *testing.T) {
 // TestConcurrentSameOrder races one order's Reserve, Release and Commit
 // from two replicas and checks stock is held at most once, whatever wins.
 func TestConcurrentSameOrder(t *testing.T) {
+	storagetest.Run(t, testConcurrentSameOrder)
+}
+
+func testConcurrentSameOrder(t *testing.T, engine string) {
 	ctx := context.Background()
 	for round := range 10 {
-		path := filepath.Join(t.TempDir(), fmt.Sprintf("inventory-%d.db", round))
+		path := storagetest.DSN(t, engine, fmt.Sprintf("inventory%d", round))
 		replicas := []*store{
 			openTestStore(t, path, []seedStock{{"x", 50}}),
 			openTestStore(t, path, nil),
@@ -111,12 +120,16 @@ func TestConcurrentSameOrder(t *testing.T) {
 // product's on_hand + reserved + sold equals what was loaded and matches
 // the model.
 func TestRandomOperationsKeepInvariant(t *testing.T) {
+	storagetest.Run(t, testRandomOperationsKeepInvariant)
+}
+
+func testRandomOperationsKeepInvariant(t *testing.T, engine string) {
 	ctx := context.Background()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	loaded := map[string]int64{"apron": 10, "bottle": 3, "candle": 100}
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	products := []string{"apron", "bottle", "candle", "ghost"}
 
 	type modelStock struct{ onHand, reserved, sold int64 }

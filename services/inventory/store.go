@@ -62,6 +62,7 @@ func openDB(ctx context.Context, dsn string, opts ...storage.Option) (*storage.D
 func (s *store) seed(ctx context.Context, seeds []seedStock) (bool, error) {
 	seeded := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		seeded = false // InTx may run this again
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM stock`).Scan(&n); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testTime is the fixed time test stores stamp on changes.
@@ -25,7 +26,7 @@ func testSeed() []seedStock {
 	return []seedStock{{"apron", 10}, {"bottle", 3}, {"candle", 100}}
 }
 
-// openTestStore opens a store on a new SQLite file in dir with the real
+// openTestStore opens a store on the database at path (a DSN) with the real
 // outbox, loaded with seeds, threshold 5.
 func openTestStore(t *testing.T, path string, seeds []seedStock) *store {
 	t.Helper()
@@ -42,9 +43,9 @@ func openTestStore(t *testing.T, path string, seeds []seedStock) *store {
 	return st
 }
 
-func newTestStore(t *testing.T) *store {
+func newTestStore(t *testing.T, engine string) *store {
 	t.Helper()
-	return openTestStore(t, filepath.Join(t.TempDir(), "inventory.db"), testSeed())
+	return openTestStore(t, storagetest.DSN(t, engine, "inventory"), testSeed())
 }
 
 // outboxEvent is one stored event, decoded.
@@ -114,8 +115,12 @@ func wantCounts(t *testing.T, st *store, id string, onHand, reserved, sold int64
 }
 
 func TestSeedOnlyWhenEmpty(t *testing.T) {
+	storagetest.Run(t, testSeedOnlyWhenEmpty)
+}
+
+func testSeedOnlyWhenEmpty(t *testing.T, engine string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "inventory.db")
+	path := storagetest.DSN(t, engine, "inventory")
 	st := openTestStore(t, path, testSeed())
 	if _, err := st.reserve(ctx, "o1", []item{{"apron", 4}}); err != nil {
 		t.Fatalf("reserve: %v", err)
@@ -177,6 +182,10 @@ func TestEmbeddedSeedCoversCatalog(t *testing.T) {
 }
 
 func TestReserveAllOrNothing(t *testing.T) {
+	storagetest.Run(t, testReserveAllOrNothing)
+}
+
+func testReserveAllOrNothing(t *testing.T, engine string) {
 	tests := []struct {
 		name      string
 		items     []item
@@ -193,7 +202,7 @@ func TestReserveAllOrNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := newTestStore(t)
+			st := newTestStore(t, engine)
 			r, err := st.reserve(context.Background(), "order-1", tt.items)
 			if err != nil {
 				t.Fatalf("reserve: %v", err)
@@ -231,8 +240,12 @@ func TestReserveAllOrNothing(t *testing.T) {
 }
 
 func TestReserveIsIdempotentPerOrder(t *testing.T) {
+	storagetest.Run(t, testReserveIsIdempotentPerOrder)
+}
+
+func testReserveIsIdempotentPerOrder(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	first, err := st.reserve(ctx, "o1", []item{{"apron", 4}})
 	if err != nil {
 		t.Fatalf("reserve: %v", err)
@@ -275,8 +288,12 @@ func TestReserveIsIdempotentPerOrder(t *testing.T) {
 }
 
 func TestReleaseBeforeReserve(t *testing.T) {
+	storagetest.Run(t, testReleaseBeforeReserve)
+}
+
+func testReleaseBeforeReserve(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	r, err := st.release(ctx, "late")
 	if err != nil {
 		t.Fatalf("release: %v", err)
@@ -301,6 +318,10 @@ func TestReleaseBeforeReserve(t *testing.T) {
 }
 
 func TestTransitions(t *testing.T) {
+	storagetest.Run(t, testTransitions)
+}
+
+func testTransitions(t *testing.T, engine string) {
 	// Each case brings order "o" to a state, then applies op and checks
 	// the answer and apron's counts (10 loaded; reserving asks for 4).
 	type op func(*store) (reservation, error)
@@ -332,7 +353,7 @@ func TestTransitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := newTestStore(t)
+			st := newTestStore(t, engine)
 			for i, o := range tt.setup {
 				if _, err := o(st); err != nil {
 					t.Fatalf("setup step %d: %v", i, err)
@@ -353,8 +374,12 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestStockLowOncePerCrossing(t *testing.T) {
+	storagetest.Run(t, testStockLowOncePerCrossing)
+}
+
+func testStockLowOncePerCrossing(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t) // apron: 10, threshold 5
+	st := newTestStore(t, engine) // apron: 10, threshold 5
 	step := func(what string, f func() (reservation, error)) {
 		t.Helper()
 		if _, err := f(); err != nil {

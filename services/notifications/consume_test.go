@@ -10,10 +10,15 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 func TestEachEventMakesOneMessage(t *testing.T) {
-	svc := newTestService(t, Config{Now: ticking(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))})
+	storagetest.Run(t, testEachEventMakesOneMessage)
+}
+
+func testEachEventMakesOneMessage(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Config{Now: ticking(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))})
 	tests := []struct {
 		env         *eventsv1.Envelope
 		wantKind    notificationsv1.MessageKind
@@ -51,7 +56,11 @@ func TestEachEventMakesOneMessage(t *testing.T) {
 }
 
 func TestSameFactUnderNewEventIDSendsNothing(t *testing.T) {
-	svc := newTestService(t, Config{})
+	storagetest.Run(t, testSameFactUnderNewEventIDSendsNothing)
+}
+
+func testSameFactUnderNewEventIDSendsNothing(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Config{})
 	mustApply(t, svc, envelope(t, "ev-1", TypeOrderConfirmed, confirmed("ord-1", "ada@example.com")))
 	// The orders service publishes the same confirmation again under a new
 	// event id: the inbox cannot tell, UNIQUE (order_id, kind) can.
@@ -66,7 +75,11 @@ func TestSameFactUnderNewEventIDSendsNothing(t *testing.T) {
 }
 
 func TestUniqueOrderKindHoldsInTheDatabase(t *testing.T) {
-	svc := newTestService(t, Config{})
+	storagetest.Run(t, testUniqueOrderKindHoldsInTheDatabase)
+}
+
+func testUniqueOrderKindHoldsInTheDatabase(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Config{})
 	ctx := context.Background()
 	m := message{ID: "m-1", To: "ada@example.com", Subject: "s", Body: "b", Kind: notificationsv1.MessageKind_MESSAGE_KIND_ORDER_PLACED, OrderID: "ord-1", EventID: "ev-1", CreateTime: time.Now()}
 	insert := func(m message) bool {
@@ -96,7 +109,7 @@ func TestUniqueOrderKindHoldsInTheDatabase(t *testing.T) {
 	// A plain INSERT bypassing the store is refused by the constraint.
 	_, err := svc.store.db.ExecContext(ctx, `INSERT INTO messages (id, recipient, subject, body, kind, order_id, event_id, create_time)
 		VALUES ('m-4', 'x@example.com', 's', 'b', 1, 'ord-1', 'ev-4', '2026-01-01T00:00:00.000000000Z')`)
-	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") {
 		t.Fatalf("raw duplicate insert error = %v, want a UNIQUE violation", err)
 	}
 	var n int
@@ -106,7 +119,11 @@ func TestUniqueOrderKindHoldsInTheDatabase(t *testing.T) {
 }
 
 func TestPoisonEventsArePermanent(t *testing.T) {
-	svc := newTestService(t, Config{})
+	storagetest.Run(t, testPoisonEventsArePermanent)
+}
+
+func testPoisonEventsArePermanent(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Config{})
 	tests := []struct {
 		name string
 		env  *eventsv1.Envelope

@@ -91,7 +91,7 @@ func deliveryState(t *testing.T, svc *Service, id string) delivery {
 
 func TestSMTPDeliversEachMessageOnce(t *testing.T) {
 	f := startFakeSMTP(t, "127.0.0.1:0")
-	svc := newTestService(t, Config{SMTP: SMTP{Addr: f.addr(), From: "Bazaar Shop <shop@bazaar.test>", Poll: 20 * time.Millisecond}})
+	svc := newTestService(t, "sqlite", Config{SMTP: SMTP{Addr: f.addr(), From: "Bazaar Shop <shop@bazaar.test>", Poll: 20 * time.Millisecond}})
 	runBackground(t, svc)
 
 	ev := envelope(t, "ev-1", TypeOrderPlaced, placed("ord-1", "Ada@Example.com"))
@@ -146,7 +146,7 @@ func TestSMTPDeliversEachMessageOnce(t *testing.T) {
 func TestSMTPRetriesAfterServerWasDown(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	addr := freeAddr(t)
-	svc := newTestService(t, Config{Now: clk.Now, SMTP: SMTP{Addr: addr, RetryBase: time.Minute, Timeout: 2 * time.Second}})
+	svc := newTestService(t, "sqlite", Config{Now: clk.Now, SMTP: SMTP{Addr: addr, RetryBase: time.Minute, Timeout: 2 * time.Second}})
 	c := serve(t, svc)
 	ctx := context.Background()
 
@@ -183,7 +183,7 @@ func TestSMTPRetriesAfterServerWasDown(t *testing.T) {
 
 func TestSMTPLoopRetriesUntilServerIsUp(t *testing.T) {
 	addr := freeAddr(t)
-	svc := newTestService(t, Config{SMTP: SMTP{Addr: addr, Poll: 10 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond}})
+	svc := newTestService(t, "sqlite", Config{SMTP: SMTP{Addr: addr, Poll: 10 * time.Millisecond, RetryBase: 20 * time.Millisecond, RetryMax: 50 * time.Millisecond}})
 	runBackground(t, svc)
 	mustApply(t, svc, envelope(t, "ev-1", TypeOrderPlaced, placed("ord-1", "ada@example.com")))
 	m := onlyMessage(t, svc)
@@ -207,7 +207,7 @@ func TestSMTPReplies(t *testing.T) {
 			f := startFakeSMTP(t, "127.0.0.1:0")
 			f.setRcptReply(tt.rcptReply)
 			clk := &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-			svc := newTestService(t, Config{Now: clk.Now, SMTP: SMTP{Addr: f.addr(), RetryBase: time.Second}})
+			svc := newTestService(t, "sqlite", Config{Now: clk.Now, SMTP: SMTP{Addr: f.addr(), RetryBase: time.Second}})
 			mustApply(t, svc, envelope(t, "ev-1", TypeOrderPlaced, placed("ord-1", "ada@example.com")))
 			if n := svc.deliverer.deliverDue(context.Background()); n != 0 {
 				t.Fatalf("sent %d", n)

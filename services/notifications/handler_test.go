@@ -10,11 +10,16 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 func TestListMessages(t *testing.T) {
+	storagetest.Run(t, testListMessages)
+}
+
+func testListMessages(t *testing.T, engine string) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	svc := newTestService(t, Config{Now: ticking(start)})
+	svc := newTestService(t, engine, Config{Now: ticking(start)})
 	c := serve(t, svc)
 	ctx := context.Background()
 	// ord-0 … ord-4 for ada, ord-5 … ord-6 for bob; each placed then confirmed.
@@ -87,7 +92,11 @@ func TestListMessages(t *testing.T) {
 }
 
 func TestGetMessage(t *testing.T) {
-	svc := newTestService(t, Config{Now: ticking(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))})
+	storagetest.Run(t, testGetMessage)
+}
+
+func testGetMessage(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Config{Now: ticking(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))})
 	c := serve(t, svc)
 	ctx := context.Background()
 	mustApply(t, svc, envelope(t, "ev-1", TypeOrderPlaced, placed("ord-1", "ada@example.com")))
@@ -109,7 +118,11 @@ func TestGetMessage(t *testing.T) {
 }
 
 func TestRequestsRejected(t *testing.T) {
-	c := serve(t, newTestService(t, Config{}))
+	storagetest.Run(t, testRequestsRejected)
+}
+
+func testRequestsRejected(t *testing.T, engine string) {
+	c := serve(t, newTestService(t, engine, Config{}))
 	ctx := context.Background()
 	tests := []struct {
 		name    string

@@ -3,7 +3,6 @@ package notifications
 import (
 	"context"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,12 +18,13 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	notificationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/notifications/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // newTestService opens a Service without a bus on a fresh database.
-func newTestService(t *testing.T, cfg Config) *Service {
+func newTestService(t *testing.T, engine string, cfg Config) *Service {
 	t.Helper()
-	cfg.DSN = filepath.Join(t.TempDir(), "notifications.db")
+	cfg.DSN = storagetest.DSN(t, engine, "notifications")
 	svc, err := New(context.Background(), cfg, Deps{}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)

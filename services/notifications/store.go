@@ -184,6 +184,7 @@ func (s *store) get(ctx context.Context, id string) (message, error) {
 func (s *store) claim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]message, error) {
 	var out []message
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		out = nil // InTx may run this again
 		rows, err := tx.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT m.seq, m.id, m.recipient, m.subject, m.body, m.kind,
 			m.order_id, m.event_id, m.create_time FROM deliveries d JOIN messages m ON m.id = d.message_id
 			WHERE d.state = ? AND d.next_attempt_time <= ? ORDER BY d.next_attempt_time, m.seq LIMIT ?`),

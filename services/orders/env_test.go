@@ -193,7 +193,7 @@ func (e *testEnv) waitFinal(id string) *ordersv1.Order {
 func (e *testEnv) sagaRow(id string) string {
 	var st, lastErr string
 	var attempts int
-	err := e.svc.store.db.QueryRow(`SELECT step, attempts, last_error FROM sagas WHERE order_id = ?`, id).Scan(&st, &attempts, &lastErr)
+	err := e.svc.store.db.QueryRow(e.svc.store.db.Dialect.Rebind(`SELECT step, attempts, last_error FROM sagas WHERE order_id = ?`), id).Scan(&st, &attempts, &lastErr)
 	if err != nil {
 		return err.Error()
 	}

@@ -114,7 +114,7 @@ func TestPlaceOrderStoresThePricedOrder(t *testing.T) {
 	// The card waits in its own table, digits only; the order row has
 	// only the last four digits.
 	var number string
-	if err := e.svc.store.db.QueryRow(`SELECT number FROM cards WHERE order_id = ?`, id).Scan(&number); err != nil || number != "4242424242424242" {
+	if err := e.svc.store.db.QueryRow(e.svc.store.db.Dialect.Rebind(`SELECT number FROM cards WHERE order_id = ?`), id).Scan(&number); err != nil || number != "4242424242424242" {
 		t.Errorf("stored card %q, %v", number, err)
 	}
 	if got := eventTypes(e.outbox(id)); len(got) != 1 || got[0] != eventOrderPlaced {

@@ -191,7 +191,7 @@ func TestDependencyDownDelaysTheOrder(t *testing.T) {
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				var attempts int
-				if err := e.svc.store.db.QueryRow(`SELECT attempts FROM sagas WHERE order_id = ?`, id).Scan(&attempts); err != nil {
+				if err := e.svc.store.db.QueryRow(e.svc.store.db.Dialect.Rebind(`SELECT attempts FROM sagas WHERE order_id = ?`), id).Scan(&attempts); err != nil {
 					t.Fatal(err)
 				}
 				if attempts >= 3 {
@@ -251,7 +251,7 @@ func TestCrashAfterChargeBeforePersist(t *testing.T) {
 			if killed {
 				// A kill -9 gives nothing back: the lease stays until it
 				// runs out.
-				if _, err := e.svc.store.db.Exec(`UPDATE sagas SET lock_owner = 'dead', locked_until = ? WHERE order_id = ?`,
+				if _, err := e.svc.store.db.Exec(e.svc.store.db.Dialect.Rebind(`UPDATE sagas SET lock_owner = 'dead', locked_until = ? WHERE order_id = ?`),
 					millis(time.Now().Add(e.cfg.Lease)), id); err != nil {
 					t.Fatal(err)
 				}

@@ -46,6 +46,7 @@ type saga struct {
 func (s *store) claim(ctx context.Context, owner string, n int) ([]string, error) {
 	var ids []string
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		ids = nil // InTx may run this again
 		now := millis(s.now())
 		rows, err := tx.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT order_id FROM sagas
 			WHERE step <> 'done' AND next_attempt_at <= ? AND locked_until <= ?

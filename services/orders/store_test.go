@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	ordersv1 "github.com/bazaar-shop/bazaar/api/bazaar/orders/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testClock is a clock a test moves by hand.
@@ -23,12 +24,12 @@ type testClock struct{ t time.Time }
 func (c *testClock) now() time.Time          { return c.t }
 func (c *testClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// newTestStore opens a store on a fresh SQLite file with a hand-moved
+// newTestStore opens a store on a fresh database of engine with a hand-moved
 // clock and a 10s lease.
-func newTestStore(t *testing.T) (*store, *testClock) {
+func newTestStore(t *testing.T, engine string) (*store, *testClock) {
 	t.Helper()
 	clock := &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	st, err := openStore(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "orders.db"), events.Telemetry{}, 10*time.Second, clock.now)
+	st, err := openStore(context.Background(), storagetest.DSN(t, engine, "orders"), events.Telemetry{}, 10*time.Second, clock.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +56,12 @@ func storeOrder(t *testing.T, st *store, clock *testClock, key string) string {
 }
 
 func TestClaimHonoursScheduleAndLeases(t *testing.T) {
+	storagetest.Run(t, testClaimHonoursScheduleAndLeases)
+}
+
+func testClaimHonoursScheduleAndLeases(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, clock := newTestStore(t)
+	st, clock := newTestStore(t, engine)
 	a := storeOrder(t, st, clock, "a")
 	clock.advance(time.Millisecond)
 	b := storeOrder(t, st, clock, "b")
@@ -106,8 +111,12 @@ func TestClaimHonoursScheduleAndLeases(t *testing.T) {
 }
 
 func TestSagaStepsPersist(t *testing.T) {
+	storagetest.Run(t, testSagaStepsPersist)
+}
+
+func testSagaStepsPersist(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, clock := newTestStore(t)
+	st, clock := newTestStore(t, engine)
 	id := storeOrder(t, st, clock, "a")
 	if _, err := st.claim(ctx, "r", 1); err != nil {
 		t.Fatal(err)
@@ -150,7 +159,7 @@ func TestSagaStepsPersist(t *testing.T) {
 		t.Errorf("order = %v %v %q", o.Status, o.CancelReason, o.CancelMessage)
 	}
 	var n int
-	if err := st.db.QueryRow(`SELECT COUNT(*) FROM events_outbox WHERE subject = ?`, events.Subject("orders", eventOrderCancelled)).Scan(&n); err != nil || n != 1 {
+	if err := st.db.QueryRow(st.db.Dialect.Rebind(`SELECT COUNT(*) FROM events_outbox WHERE subject = ?`), events.Subject("orders", eventOrderCancelled)).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d order.cancelled events (%v), want 1", n, err)
 	}
 	if got, _ := st.claim(ctx, "r", 10); len(got) != 0 {
@@ -159,7 +168,11 @@ func TestSagaStepsPersist(t *testing.T) {
 }
 
 func TestPlaceSameKeyReturnsTheFirstOrder(t *testing.T) {
-	st, clock := newTestStore(t)
+	storagetest.Run(t, testPlaceSameKeyReturnsTheFirstOrder)
+}
+
+func testPlaceSameKeyReturnsTheFirstOrder(t *testing.T, engine string) {
+	st, clock := newTestStore(t, engine)
 	storeOrder(t, st, clock, "a")
 	o := &order{ID: "other", IdempotencyKey: "a"}
 	hit, err := st.place(context.Background(), o, card{})
@@ -172,8 +185,12 @@ func TestPlaceSameKeyReturnsTheFirstOrder(t *testing.T) {
 }
 
 func TestOrdersSurviveReopen(t *testing.T) {
+	storagetest.Run(t, testOrdersSurviveReopen)
+}
+
+func testOrdersSurviveReopen(t *testing.T, engine string) {
 	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "orders.db")
+	dsn := storagetest.DSN(t, engine, "orders")
 	clock := &testClock{t: time.Now()}
 	st, err := openStore(ctx, dsn, events.Telemetry{}, time.Second, clock.now)
 	if err != nil {
@@ -198,8 +215,12 @@ func TestOrdersSurviveReopen(t *testing.T) {
 }
 
 func TestShipmentCreated(t *testing.T) {
+	storagetest.Run(t, testShipmentCreated)
+}
+
+func testShipmentCreated(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, clock := newTestStore(t)
+	st, clock := newTestStore(t, engine)
 	id := storeOrder(t, st, clock, "a")
 	envelope := func(eventID string, msg *eventsv1.ShipmentCreated) *eventsv1.Envelope {
 		payload, err := anypb.New(msg)
@@ -245,9 +266,13 @@ func TestShipmentCreated(t *testing.T) {
 }
 
 func TestListOrdersTieBreak(t *testing.T) {
+	storagetest.Run(t, testListOrdersTieBreak)
+}
+
+func testListOrdersTieBreak(t *testing.T, engine string) {
 	// Orders created in the same nanosecond page by id, without loss.
 	ctx := context.Background()
-	st, clock := newTestStore(t)
+	st, clock := newTestStore(t, engine)
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, storeOrder(t, st, clock, fmt.Sprint(i)))
@@ -271,5 +296,64 @@ func TestListOrdersTieBreak(t *testing.T) {
 	slices.Reverse(ids)
 	if !slices.Equal(got, ids) {
 		t.Errorf("got %v, want %v", got, ids)
+	}
+}
+
+// Replicas claiming due sagas at the same time from one database never
+// lease one saga to two of them.
+func TestConcurrentClaimsLeaseEachSagaOnce(t *testing.T) {
+	storagetest.Run(t, testConcurrentClaimsLeaseEachSagaOnce)
+}
+
+func testConcurrentClaimsLeaseEachSagaOnce(t *testing.T, engine string) {
+	ctx := context.Background()
+	dsn := storagetest.DSN(t, engine, "orders")
+	clock := &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	var replicas []*store
+	for range 3 {
+		st, err := openStore(ctx, dsn, events.Telemetry{}, time.Minute, clock.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.close() })
+		replicas = append(replicas, st)
+	}
+	const orders = 30
+	for i := range orders {
+		storeOrder(t, replicas[0], clock, fmt.Sprintf("k%02d", i))
+	}
+	claimed := make([][]string, len(replicas))
+	errs := make(chan error, len(replicas))
+	var wg sync.WaitGroup
+	for i, st := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				ids, err := st.claim(ctx, fmt.Sprintf("r%d", i), 4)
+				if err != nil {
+					errs <- err
+					return
+				}
+				claimed[i] = append(claimed[i], ids...)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("claim: %v", err)
+	}
+	seen := map[string]int{}
+	for i, ids := range claimed {
+		for _, id := range ids {
+			if prev, dup := seen[id]; dup {
+				t.Fatalf("saga %s leased to r%d and r%d", id, prev, i)
+			}
+			seen[id] = i
+		}
+	}
+	if len(seen) != orders {
+		t.Errorf("%d sagas claimed, want all %d", len(seen), orders)
 	}
 }

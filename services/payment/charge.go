@@ -99,7 +99,7 @@ func (s *store) earlierCharge(ctx context.Context, tx *sql.Tx, req chargeRequest
 // card and reports whether the processor fails it.
 func (s *store) transientAttempt(ctx context.Context, tx *sql.Tx, orderID string) (bool, error) {
 	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO processor_attempts (order_id, attempts) VALUES (?, 1)
-		ON CONFLICT (order_id) DO UPDATE SET attempts = attempts + 1`), orderID)
+		ON CONFLICT (order_id) DO UPDATE SET attempts = processor_attempts.attempts + 1`), orderID)
 	if err != nil {
 		return false, fmt.Errorf("count processor attempt: %w", err)
 	}

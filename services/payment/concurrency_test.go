@@ -5,18 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // TestConcurrentChargesChargeOnce races charges of one order with
 // different keys from two stores on one database (two replicas): every
 // call gets the one SUCCEEDED charge.
 func TestConcurrentChargesChargeOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "payment.db")
+	storagetest.Run(t, testConcurrentChargesChargeOnce)
+}
+
+func testConcurrentChargesChargeOnce(t *testing.T, engine string) {
+	path := storagetest.DSN(t, engine, "payment")
 	replicas := []*store{openTestStore(t, path), openTestStore(t, path)}
 	var n atomic.Int64
 	replicas[1].newID = func() string { return fmt.Sprintf("replica-b-%d", n.Add(1)) }
@@ -55,11 +60,15 @@ func TestConcurrentChargesChargeOnce(t *testing.T) {
 // order has two successful charges, a refunded order holds no charge, and
 // the ledger nets to what each order holds charged.
 func TestRandomOperationsKeepInvariants(t *testing.T) {
+	storagetest.Run(t, testRandomOperationsKeepInvariants)
+}
+
+func testRandomOperationsKeepInvariants(t *testing.T, engine string) {
 	ctx := context.Background()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	cards := []string{cardSucceeds, cardDeclined, cardInsufficientFunds, cardTransient, "5555555555554444"}
 	for step := range 300 {
 		order := fmt.Sprintf("o%d", rng.IntN(12))

@@ -14,12 +14,13 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // testTime is the fixed time test stores stamp on changes.
 var testTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-// openTestStore opens a store on the SQLite file at path with the real
+// openTestStore opens a store on the database at path (a DSN) with the real
 // outbox and sequential ids.
 func openTestStore(t *testing.T, path string) *store {
 	t.Helper()
@@ -37,9 +38,9 @@ func openTestStore(t *testing.T, path string) *store {
 	}
 }
 
-func newTestStore(t *testing.T) *store {
+func newTestStore(t *testing.T, engine string) *store {
 	t.Helper()
-	return openTestStore(t, filepath.Join(t.TempDir(), "payment.db"))
+	return openTestStore(t, storagetest.DSN(t, engine, "payment"))
 }
 
 func usd(units int64, nanos int32) *typesv1.Money {
@@ -96,7 +97,7 @@ func ledgerNet(t *testing.T, st *store, orderID string) (int64, int) {
 	t.Helper()
 	var net, n int64
 	err := st.db.QueryRowContext(context.Background(),
-		`SELECT COALESCE(SUM(units * 1000000000 + nanos), 0), COUNT(*) FROM ledger WHERE order_id = ?`, orderID).Scan(&net, &n)
+		st.db.Dialect.Rebind(`SELECT COALESCE(SUM(units * 1000000000 + nanos), 0), COUNT(*) FROM ledger WHERE order_id = ?`), orderID).Scan(&net, &n)
 	if err != nil {
 		t.Fatalf("sum ledger: %v", err)
 	}
@@ -104,6 +105,10 @@ func ledgerNet(t *testing.T, st *store, orderID string) (int64, int) {
 }
 
 func TestChargeOutcomes(t *testing.T) {
+	storagetest.Run(t, testChargeOutcomes)
+}
+
+func testChargeOutcomes(t *testing.T, engine string) {
 	tests := []struct {
 		number    string
 		want      string
@@ -117,7 +122,7 @@ func TestChargeOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.number, func(t *testing.T) {
-			st := newTestStore(t)
+			st := newTestStore(t, engine)
 			c := mustCharge(t, st, req(t, "o1", "k1", usd(12, 500_000_000), tt.number))
 			if c.Status.String() != tt.want || c.CardLastFour != tt.number[12:] || c.ID == "" || !c.CreateTime.Equal(testTime) {
 				t.Errorf("charge = %+v, want %s with last four %s", c, tt.want, tt.number[12:])
@@ -133,7 +138,7 @@ func TestChargeOutcomes(t *testing.T) {
 				t.Errorf("ledger net = %d, want %d", net, tt.ledger)
 			}
 			var brand string
-			if err := st.db.QueryRow(`SELECT card_brand FROM charges WHERE id = ?`, c.ID).Scan(&brand); err != nil || brand == "" {
+			if err := st.db.QueryRow(st.db.Dialect.Rebind(`SELECT card_brand FROM charges WHERE id = ?`), c.ID).Scan(&brand); err != nil || brand == "" {
 				t.Errorf("stored brand = %q, %v", brand, err)
 			}
 		})
@@ -141,8 +146,12 @@ func TestChargeOutcomes(t *testing.T) {
 }
 
 func TestChargeIsIdempotent(t *testing.T) {
+	storagetest.Run(t, testChargeIsIdempotent)
+}
+
+func testChargeIsIdempotent(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	first := mustCharge(t, st, req(t, "o1", "k1", usd(20, 0), cardSucceeds))
 	// The same key, and another key for the same order: the first charge.
 	for _, key := range []string{"k1", "k2"} {
@@ -171,7 +180,11 @@ func TestChargeIsIdempotent(t *testing.T) {
 }
 
 func TestChargeAfterDeclineIsANewAttempt(t *testing.T) {
-	st := newTestStore(t)
+	storagetest.Run(t, testChargeAfterDeclineIsANewAttempt)
+}
+
+func testChargeAfterDeclineIsANewAttempt(t *testing.T, engine string) {
+	st := newTestStore(t, engine)
 	declined := mustCharge(t, st, req(t, "o1", "k1", usd(5, 0), cardDeclined))
 	if again := mustCharge(t, st, req(t, "o1", "k1", usd(5, 0), cardSucceeds)); again.ID != declined.ID || again.Status != statusDeclined {
 		t.Errorf("same key after decline = %+v, want the declined charge", again)
@@ -190,8 +203,12 @@ func TestChargeAfterDeclineIsANewAttempt(t *testing.T) {
 }
 
 func TestTransientCardSucceedsOnThirdAttempt(t *testing.T) {
+	storagetest.Run(t, testTransientCardSucceedsOnThirdAttempt)
+}
+
+func testTransientCardSucceedsOnThirdAttempt(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	for _, order := range []string{"o1", "o2"} {
 		for attempt := 1; attempt <= 2; attempt++ {
 			_, err := st.charge(ctx, req(t, order, fmt.Sprintf("%s-k", order), usd(9, 0), cardTransient))
@@ -214,8 +231,12 @@ func TestTransientCardSucceedsOnThirdAttempt(t *testing.T) {
 }
 
 func TestRefund(t *testing.T) {
+	storagetest.Run(t, testRefund)
+}
+
+func testRefund(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	c := mustCharge(t, st, req(t, "o1", "k1", usd(30, 250_000_000), cardSucceeds))
 	var first refund
 	for i := range 2 {
@@ -250,8 +271,12 @@ func TestRefund(t *testing.T) {
 }
 
 func TestRefundWithoutCharge(t *testing.T) {
+	storagetest.Run(t, testRefundWithoutCharge)
+}
+
+func testRefundWithoutCharge(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := newTestStore(t)
+	st := newTestStore(t, engine)
 	// Never charged: a refund of nothing in no known currency.
 	r, err := st.refund(ctx, "o1", "r1")
 	if err != nil || r.ChargeID != "" || r.Amount != nil {
@@ -275,7 +300,11 @@ func TestRefundWithoutCharge(t *testing.T) {
 }
 
 func TestDatabaseRefusesSecondSuccess(t *testing.T) {
-	st := newTestStore(t)
+	storagetest.Run(t, testDatabaseRefusesSecondSuccess)
+}
+
+func testDatabaseRefusesSecondSuccess(t *testing.T, engine string) {
+	st := newTestStore(t, engine)
 	c := mustCharge(t, st, req(t, "o1", "k1", usd(1, 0), cardSucceeds))
 	_, err := st.db.Exec(`INSERT INTO charges (id, order_id, idempotency_key, currency_code, units, nanos, status, card_last_four, card_brand, create_time, update_time)
 		VALUES ('x', 'o1', 'kx', 'USD', 1, 0, 1, '4242', 'visa', '', '')`)

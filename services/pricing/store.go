@@ -57,6 +57,7 @@ func (s *store) ping(ctx context.Context) error {
 func (s *store) seed(ctx context.Context, seeds []seedCurrency, base string, rateTime time.Time) (bool, error) {
 	seeded := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		seeded = false // InTx may run this again
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM currencies`).Scan(&n); err != nil {
 			return err

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"math/big"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
-// openTestStore opens a seeded store in a new file under t.TempDir().
+// openTestStore opens a seeded store on the database at path (a DSN).
 func openTestStore(t *testing.T, path string) *store {
 	t.Helper()
 	st, err := openStore(context.Background(), path)
@@ -32,9 +33,13 @@ func currencyByCode(t *testing.T, cs []currency, code string) currency {
 }
 
 func TestStoreSeedsOnceAndKeepsChanges(t *testing.T) {
+	storagetest.Run(t, testStoreSeedsOnceAndKeepsChanges)
+}
+
+func testStoreSeedsOnceAndKeepsChanges(t *testing.T, engine string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "data", "pricing.db")
-	st := openTestStore(t, "sqlite:"+path)
+	path := storagetest.DSN(t, engine, "pricing")
+	st := openTestStore(t, path)
 
 	cs, err := st.currencies(ctx)
 	if err != nil {
@@ -88,8 +93,12 @@ func TestStoreSeedsOnceAndKeepsChanges(t *testing.T) {
 }
 
 func TestStoreSetRate(t *testing.T) {
+	storagetest.Run(t, testStoreSetRate)
+}
+
+func testStoreSetRate(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := openTestStore(t, filepath.Join(t.TempDir(), "pricing.db"))
+	st := openTestStore(t, storagetest.DSN(t, engine, "pricing"))
 	defer st.close()
 	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	t2 := t1.Add(time.Hour)
@@ -137,8 +146,12 @@ func TestStoreSetRate(t *testing.T) {
 }
 
 func TestStoreRejectsCorruptRate(t *testing.T) {
+	storagetest.Run(t, testStoreRejectsCorruptRate)
+}
+
+func testStoreRejectsCorruptRate(t *testing.T, engine string) {
 	ctx := context.Background()
-	st := openTestStore(t, filepath.Join(t.TempDir(), "pricing.db"))
+	st := openTestStore(t, storagetest.DSN(t, engine, "pricing"))
 	defer st.close()
 	if _, err := st.db.ExecContext(ctx, `UPDATE currencies SET rate = '0.9e1' WHERE code = 'EUR'`); err != nil {
 		t.Fatalf("corrupt: %v", err)

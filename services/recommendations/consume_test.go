@@ -6,6 +6,7 @@ import (
 
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // counts returns every product's purchase count and every pair's count.
@@ -44,7 +45,11 @@ func counts(t *testing.T, svc *Service) (map[string]int64, map[[2]string]int64) 
 }
 
 func TestOrderConfirmedCountsOnce(t *testing.T) {
-	svc := newTestService(t, Deps{})
+	storagetest.Run(t, testOrderConfirmedCountsOnce)
+}
+
+func testOrderConfirmedCountsOnce(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Deps{})
 	env := confirmedEnv(t, "ev-1", "ord-1", "mug", "kettle", "mug", "")
 	for delivery := 1; delivery <= 2; delivery++ {
 		applied, err := apply(t, svc, env)
@@ -74,7 +79,11 @@ func TestOrderConfirmedCountsOnce(t *testing.T) {
 }
 
 func TestOrderConfirmedLimitsProductsPerOrder(t *testing.T) {
-	svc := newTestService(t, Deps{})
+	storagetest.Run(t, testOrderConfirmedLimitsProductsPerOrder)
+}
+
+func testOrderConfirmedLimitsProductsPerOrder(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Deps{})
 	var ids []string
 	for i := range MaxProductsPerOrder + 5 {
 		ids = append(ids, string(rune('a'+i/26))+string(rune('a'+i%26)))
@@ -89,7 +98,11 @@ func TestOrderConfirmedLimitsProductsPerOrder(t *testing.T) {
 }
 
 func TestOrderConfirmedPoisonIsPermanent(t *testing.T) {
-	svc := newTestService(t, Deps{})
+	storagetest.Run(t, testOrderConfirmedPoisonIsPermanent)
+}
+
+func testOrderConfirmedPoisonIsPermanent(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Deps{})
 	tests := []struct {
 		name string
 		env  *eventsv1.Envelope

@@ -3,7 +3,6 @@ package recommendations
 import (
 	"context"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +21,13 @@ import (
 	eventsv1 "github.com/bazaar-shop/bazaar/api/bazaar/events/v1"
 	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // newTestService opens a Service on a fresh database.
-func newTestService(t *testing.T, deps Deps) *Service {
+func newTestService(t *testing.T, engine string, deps Deps) *Service {
 	t.Helper()
-	svc, err := New(context.Background(), Config{DSN: filepath.Join(t.TempDir(), "recommendations.db"), CatalogTimeout: 200 * time.Millisecond}, deps, nil)
+	svc, err := New(context.Background(), Config{DSN: storagetest.DSN(t, engine, "recommendations"), CatalogTimeout: 200 * time.Millisecond}, deps, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	recommendationsv1 "github.com/bazaar-shop/bazaar/api/bazaar/recommendations/v1"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // shopHistory confirms a small history of orders in svc.
@@ -33,7 +34,11 @@ func shopHistory(t *testing.T, svc *Service) {
 }
 
 func TestRanking(t *testing.T) {
-	svc := newTestService(t, Deps{})
+	storagetest.Run(t, testRanking)
+}
+
+func testRanking(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Deps{})
 	shopHistory(t, svc)
 	c := serve(t, svc)
 	tests := []struct {
@@ -66,6 +71,10 @@ func TestRanking(t *testing.T) {
 }
 
 func TestCatalogFallback(t *testing.T) {
+	storagetest.Run(t, testCatalogFallback)
+}
+
+func testCatalogFallback(t *testing.T, engine string) {
 	products := []string{"anvil", "mug", "bell", "candle", "drum", "easel"}
 	tests := []struct {
 		name      string
@@ -90,7 +99,7 @@ func TestCatalogFallback(t *testing.T) {
 			if tt.stopEarly {
 				stop()
 			}
-			svc := newTestService(t, Deps{Catalog: client})
+			svc := newTestService(t, engine, Deps{Catalog: client})
 			if tt.history {
 				shopHistory(t, svc)
 			}
@@ -113,14 +122,22 @@ func TestCatalogFallback(t *testing.T) {
 }
 
 func TestNoCatalogNoData(t *testing.T) {
-	resp, err := serve(t, newTestService(t, Deps{})).ListRecommendations(context.Background(), &recommendationsv1.ListRecommendationsRequest{ProductIds: []string{"mug"}})
+	storagetest.Run(t, testNoCatalogNoData)
+}
+
+func testNoCatalogNoData(t *testing.T, engine string) {
+	resp, err := serve(t, newTestService(t, engine, Deps{})).ListRecommendations(context.Background(), &recommendationsv1.ListRecommendationsRequest{ProductIds: []string{"mug"}})
 	if err != nil || len(resp.GetRecommendations()) != 0 {
 		t.Fatalf("ListRecommendations = %v, %v; want none", resp, err)
 	}
 }
 
 func TestRequestsRejected(t *testing.T) {
-	c := serve(t, newTestService(t, Deps{}))
+	storagetest.Run(t, testRequestsRejected)
+}
+
+func testRequestsRejected(t *testing.T, engine string) {
+	c := serve(t, newTestService(t, engine, Deps{}))
 	many := make([]string, MaxProductIDs+1)
 	for i := range many {
 		many[i] = "p"
@@ -145,7 +162,11 @@ func TestRequestsRejected(t *testing.T) {
 }
 
 func TestStoreFailureIsInternal(t *testing.T) {
-	svc := newTestService(t, Deps{})
+	storagetest.Run(t, testStoreFailureIsInternal)
+}
+
+func testStoreFailureIsInternal(t *testing.T, engine string) {
+	svc := newTestService(t, engine, Deps{})
 	c := serve(t, svc)
 	if err := svc.store.db.Close(); err != nil {
 		t.Fatalf("close db: %v", err)

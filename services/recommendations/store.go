@@ -145,7 +145,7 @@ func (s *store) popular(ctx context.Context, exclude []string, limit int) ([]sco
 // hasPurchases reports whether any order was counted.
 func (s *store) hasPurchases(ctx context.Context) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM product_purchases LIMIT 1)`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM product_purchases LIMIT 1) AS p`).Scan(&n); err != nil {
 		return false, fmt.Errorf("check purchase data: %w", err)
 	}
 	return n > 0, nil

@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 // sequence returns a tracking id source that yields ids in turn.
@@ -55,9 +56,13 @@ func TestTrackingIDCollisionsDrawAgain(t *testing.T) {
 }
 
 func TestStoreKeepsShipmentsAcrossRestart(t *testing.T) {
+	storagetest.Run(t, testStoreKeepsShipmentsAcrossRestart)
+}
+
+func testStoreKeepsShipmentsAcrossRestart(t *testing.T, engine string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shipping.db")
-	svc, err := New(ctx, Config{DSN: "sqlite:" + path, Now: testNow}, Deps{}, nil)
+	path := storagetest.DSN(t, engine, "shipping")
+	svc, err := New(ctx, Config{DSN: path, Now: testNow}, Deps{}, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -68,7 +73,7 @@ func TestStoreKeepsShipmentsAcrossRestart(t *testing.T) {
 	if err := svc.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	svc, err = New(ctx, Config{DSN: "sqlite:" + path, Now: func() time.Time { return testNow().Add(time.Hour) }}, Deps{}, nil)
+	svc, err = New(ctx, Config{DSN: path, Now: func() time.Time { return testNow().Add(time.Hour) }}, Deps{}, nil)
 	if err != nil {
 		t.Fatalf("New again: %v", err)
 	}

@@ -5,16 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) *Store {
+func openStore(t *testing.T, engine string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "accounts.db"))
+	s, err := Open(context.Background(), storagetest.DSN(t, engine, "accounts"))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -29,8 +30,12 @@ func newUser(email, key string) NewUser {
 }
 
 func TestCreateUserAndLookUp(t *testing.T) {
+	storagetest.Run(t, testCreateUserAndLookUp)
+}
+
+func testCreateUserAndLookUp(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	var seen []User
 	u, created, err := s.CreateUser(ctx, newUser("ada@example.com", "k1"), func(_ *sql.Tx, u User) error {
 		seen = append(seen, u)
@@ -62,8 +67,12 @@ func TestCreateUserAndLookUp(t *testing.T) {
 }
 
 func TestCreateUserIdempotency(t *testing.T) {
+	storagetest.Run(t, testCreateUserIdempotency)
+}
+
+func testCreateUserIdempotency(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	calls := 0
 	count := func(*sql.Tx, User) error { calls++; return nil }
 	first, _, err := s.CreateUser(ctx, newUser("ada@example.com", "k1"), count)
@@ -99,8 +108,12 @@ func TestCreateUserIdempotency(t *testing.T) {
 }
 
 func TestCreateUserRollsBackWhenOnCreateFails(t *testing.T) {
+	storagetest.Run(t, testCreateUserRollsBackWhenOnCreateFails)
+}
+
+func testCreateUserRollsBackWhenOnCreateFails(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	boom := errors.New("outbox down")
 	_, _, err := s.CreateUser(ctx, newUser("ada@example.com", "k1"), func(*sql.Tx, User) error { return boom })
 	if !errors.Is(err, boom) {
@@ -115,8 +128,12 @@ func TestCreateUserRollsBackWhenOnCreateFails(t *testing.T) {
 }
 
 func TestAddresses(t *testing.T) {
+	storagetest.Run(t, testAddresses)
+}
+
+func testAddresses(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	u, _, err := s.CreateUser(ctx, newUser("ada@example.com", "k1"), noop)
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +168,12 @@ func TestAddresses(t *testing.T) {
 }
 
 func TestAddressBookLimit(t *testing.T) {
+	storagetest.Run(t, testAddressBookLimit)
+}
+
+func testAddressBookLimit(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	u, _, err := s.CreateUser(ctx, newUser("ada@example.com", "k1"), noop)
 	if err != nil {
 		t.Fatal(err)
@@ -172,8 +193,12 @@ func TestAddressBookLimit(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	storagetest.Run(t, testReopenKeepsData)
+}
+
+func testReopenKeepsData(t *testing.T, engine string) {
 	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "accounts.db")
+	dsn := storagetest.DSN(t, engine, "accounts")
 	s, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ const userColumns = `id, email, name, password_hash, created_at`
 // key registered is ErrEmailTaken.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser, onCreate func(tx *sql.Tx, u User) error) (u User, created bool, err error) {
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		created = false // InTx may run this again
 		prev, err := scanUser(tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT `+userColumns+` FROM users WHERE create_key = ?`), nu.IdempotencyKey))
 		switch {
 		case err == nil && prev.Email == nu.Email:

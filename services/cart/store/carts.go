@@ -47,6 +47,7 @@ func (s *Store) KeyApplied(ctx context.Context, shopperID, key string) (bool, er
 // It returns the cart after the change.
 func (s *Store) Add(ctx context.Context, a Addition) (c Cart, applied bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		applied = false // InTx may run this again
 		done, err := s.keyApplied(ctx, tx, a.ShopperID, a.Key)
 		if err != nil || done {
 			return err

@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 )
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) *Store {
+func openStore(t *testing.T, engine string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "cart.db"))
+	s, err := Open(context.Background(), storagetest.DSN(t, engine, "cart"))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -40,14 +41,22 @@ func lines(kv ...any) []Line {
 }
 
 func TestGetUnknownCartIsEmpty(t *testing.T) {
-	c, err := openStore(t).Get(context.Background(), "guest-1")
+	storagetest.Run(t, testGetUnknownCartIsEmpty)
+}
+
+func testGetUnknownCartIsEmpty(t *testing.T, engine string) {
+	c, err := openStore(t, engine).Get(context.Background(), "guest-1")
 	if err != nil || c.ShopperID != "guest-1" || len(c.Lines) != 0 || !c.Updated.IsZero() {
 		t.Errorf("Get(unknown) = %+v, %v; want an empty, never written cart", c, err)
 	}
 }
 
 func TestAddAddsAndKeepsOrder(t *testing.T) {
-	s := openStore(t)
+	storagetest.Run(t, testAddAddsAndKeepsOrder)
+}
+
+func testAddAddsAndKeepsOrder(t *testing.T, engine string) {
+	s := openStore(t, engine)
 	add(t, s, "u", "mug", 2, "k1")
 	add(t, s, "u", "tea", 1, "k2")
 	c := add(t, s, "u", "mug", 3, "k3")
@@ -64,8 +73,12 @@ func TestAddAddsAndKeepsOrder(t *testing.T) {
 }
 
 func TestAddSameKeyAppliesOnce(t *testing.T) {
+	storagetest.Run(t, testAddSameKeyAppliesOnce)
+}
+
+func testAddSameKeyAppliesOnce(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	a := Addition{ShopperID: "u", ProductID: "mug", Quantity: 2, Key: "k1", Now: t0}
 	if _, applied, err := s.Add(ctx, a); err != nil || !applied {
 		t.Fatalf("first Add = %v, %v; want applied", applied, err)
@@ -87,8 +100,12 @@ func TestAddSameKeyAppliesOnce(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	storagetest.Run(t, testLimits)
+}
+
+func testLimits(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	add(t, s, "u", "mug", 98, "k0")
 	tests := []struct {
 		name string
@@ -121,8 +138,12 @@ func TestLimits(t *testing.T) {
 }
 
 func TestSetQuantityAndRemove(t *testing.T) {
+	storagetest.Run(t, testSetQuantityAndRemove)
+}
+
+func testSetQuantityAndRemove(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	add(t, s, "u", "mug", 2, "k1")
 	add(t, s, "u", "tea", 1, "k2")
 	later := t0.Add(time.Minute)
@@ -150,8 +171,12 @@ func TestSetQuantityAndRemove(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
+	storagetest.Run(t, testEmpty)
+}
+
+func testEmpty(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	add(t, s, "u", "mug", 2, "k1")
 	later := t0.Add(time.Hour)
 	if err := s.Empty(ctx, "u", later); err != nil {
@@ -170,8 +195,12 @@ func TestEmpty(t *testing.T) {
 }
 
 func TestMerge(t *testing.T) {
+	storagetest.Run(t, testMerge)
+}
+
+func testMerge(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	add(t, s, "guest", "mug", 60, "g1")
 	add(t, s, "guest", "tea", 2, "g2")
 	add(t, s, "guest", "pen", 1, "g3")
@@ -199,8 +228,12 @@ func TestMerge(t *testing.T) {
 }
 
 func TestMergeDropsLinesPastTheLimit(t *testing.T) {
+	storagetest.Run(t, testMergeDropsLinesPastTheLimit)
+}
+
+func testMergeDropsLinesPastTheLimit(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	for i := range MaxLines - 1 {
 		add(t, s, "user", fmt.Sprintf("u-%d", i), 1, fmt.Sprintf("u%d", i))
 	}
@@ -217,8 +250,12 @@ func TestMergeDropsLinesPastTheLimit(t *testing.T) {
 }
 
 func TestPruneKeys(t *testing.T) {
+	storagetest.Run(t, testPruneKeys)
+}
+
+func testPruneKeys(t *testing.T, engine string) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := openStore(t, engine)
 	for i, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(2 * time.Hour)} {
 		if _, _, err := s.Add(ctx, Addition{ShopperID: "u", ProductID: "mug", Quantity: 1, Key: fmt.Sprint(i), Now: at}); err != nil {
 			t.Fatal(err)

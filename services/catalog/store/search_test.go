@@ -6,12 +6,17 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"github.com/bazaar-shop/bazaar/services/catalog/store"
 )
 
 func TestSearch(t *testing.T) {
+	storagetest.Run(t, testSearch)
+}
+
+func testSearch(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, data := seededStore(t)
+	st, data := seededStore(t, engine)
 	tests := []struct {
 		name     string
 		query    string
@@ -94,7 +99,11 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearchUnknownCategory(t *testing.T) {
-	st, _ := seededStore(t)
+	storagetest.Run(t, testSearchUnknownCategory)
+}
+
+func testSearchUnknownCategory(t *testing.T, engine string) {
+	st, _ := seededStore(t, engine)
 	_, err := st.Search(context.Background(), store.SearchParams{Query: "cup", CategoryID: "nowhere", Limit: 10})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Search in an unknown category: %v, want ErrNotFound", err)

@@ -24,6 +24,7 @@ type SeedData struct {
 func (s *Store) Seed(ctx context.Context, data SeedData) (bool, error) {
 	seeded := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		seeded = false // InTx may run this again
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM products`).Scan(&n); err != nil {
 			return fmt.Errorf("count products: %w", err)

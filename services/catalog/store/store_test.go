@@ -6,11 +6,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/bazaar-shop/bazaar/platform/storage"
+	"github.com/bazaar-shop/bazaar/platform/storage/storagetest"
 	"github.com/bazaar-shop/bazaar/services/catalog/productimage"
 	"github.com/bazaar-shop/bazaar/services/catalog/seed"
 	"github.com/bazaar-shop/bazaar/services/catalog/store"
@@ -30,11 +30,11 @@ func seedData(t *testing.T) store.SeedData {
 	return data
 }
 
-// openStore opens a store on a fresh file in t.TempDir.
-func openStore(t *testing.T) (*store.Store, string) {
+// openStore opens a store on a fresh database of engine.
+func openStore(t *testing.T, engine string) (*store.Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "catalog.db")
-	st, err := store.Open(context.Background(), "sqlite:"+path)
+	path := storagetest.DSN(t, engine, "catalog")
+	st, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -43,9 +43,9 @@ func openStore(t *testing.T) (*store.Store, string) {
 }
 
 // seededStore opens a fresh store and seeds it.
-func seededStore(t *testing.T) (*store.Store, store.SeedData) {
+func seededStore(t *testing.T, engine string) (*store.Store, store.SeedData) {
 	t.Helper()
-	st, _ := openStore(t)
+	st, _ := openStore(t, engine)
 	data := seedData(t)
 	if seeded, err := st.Seed(context.Background(), data); err != nil || !seeded {
 		t.Fatalf("Seed = %v, %v; want true, nil", seeded, err)
@@ -62,8 +62,12 @@ func ids(ps []store.Product) []string {
 }
 
 func TestSeedOnceAndKeepWhatTheDatabaseHolds(t *testing.T) {
+	storagetest.Run(t, testSeedOnceAndKeepWhatTheDatabaseHolds)
+}
+
+func testSeedOnceAndKeepWhatTheDatabaseHolds(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, path := openStore(t)
+	st, path := openStore(t, engine)
 	data := seedData(t)
 	if seeded, err := st.Seed(ctx, data); err != nil || !seeded {
 		t.Fatalf("first Seed = %v, %v; want true, nil", seeded, err)
@@ -107,8 +111,12 @@ func TestSeedOnceAndKeepWhatTheDatabaseHolds(t *testing.T) {
 }
 
 func TestSeedIsAllOrNothing(t *testing.T) {
+	storagetest.Run(t, testSeedIsAllOrNothing)
+}
+
+func testSeedIsAllOrNothing(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, _ := openStore(t)
+	st, _ := openStore(t, engine)
 	bad := seedData(t)
 	bad.Products = append(bad.Products, store.Product{ID: "orphan", Name: "Orphan", Description: "x", CategoryID: "nowhere",
 		Price: store.Money{Currency: "USD", Units: 1}, WeightGrams: 1, Tags: []string{"x"}})
@@ -127,8 +135,12 @@ func TestSeedIsAllOrNothing(t *testing.T) {
 }
 
 func TestListPagingWalksEveryProductOnceInOrder(t *testing.T) {
+	storagetest.Run(t, testListPagingWalksEveryProductOnceInOrder)
+}
+
+func testListPagingWalksEveryProductOnceInOrder(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, data := seededStore(t)
+	st, data := seededStore(t, engine)
 	position := map[string]int{}
 	for i, c := range data.Categories {
 		position[c.ID] = i
@@ -181,8 +193,12 @@ func TestListPagingWalksEveryProductOnceInOrder(t *testing.T) {
 }
 
 func TestListCategoryFilter(t *testing.T) {
+	storagetest.Run(t, testListCategoryFilter)
+}
+
+func testListCategoryFilter(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, data := seededStore(t)
+	st, data := seededStore(t, engine)
 	want := map[string]int{}
 	for _, p := range data.Products {
 		want[p.CategoryID]++
@@ -207,8 +223,12 @@ func TestListCategoryFilter(t *testing.T) {
 }
 
 func TestGetProduct(t *testing.T) {
+	storagetest.Run(t, testGetProduct)
+}
+
+func testGetProduct(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, _ := seededStore(t)
+	st, _ := seededStore(t, engine)
 	p, err := st.GetProduct(ctx, "linen-tea-towels")
 	if err != nil {
 		t.Fatal(err)
@@ -233,8 +253,12 @@ func productsEqual(a, b store.Product) bool {
 }
 
 func TestBatchGetKeepsOrderAndReportsMissing(t *testing.T) {
+	storagetest.Run(t, testBatchGetKeepsOrderAndReportsMissing)
+}
+
+func testBatchGetKeepsOrderAndReportsMissing(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, _ := seededStore(t)
+	st, _ := seededStore(t, engine)
 	tests := []struct {
 		name        string
 		ids         []string
@@ -265,8 +289,12 @@ func TestBatchGetKeepsOrderAndReportsMissing(t *testing.T) {
 }
 
 func TestImagesAreValidSVGWithStableETags(t *testing.T) {
+	storagetest.Run(t, testImagesAreValidSVGWithStableETags)
+}
+
+func testImagesAreValidSVGWithStableETags(t *testing.T, engine string) {
 	ctx := context.Background()
-	st, path := openStore(t)
+	st, path := openStore(t, engine)
 	data := seedData(t)
 	if _, err := st.Seed(ctx, data); err != nil {
 		t.Fatal(err)
@@ -316,8 +344,12 @@ func TestImagesAreValidSVGWithStableETags(t *testing.T) {
 
 // Two replicas starting together on one file: exactly one seeds.
 func TestConcurrentSeedsSeedOnce(t *testing.T) {
+	storagetest.Run(t, testConcurrentSeedsSeedOnce)
+}
+
+func testConcurrentSeedsSeedOnce(t *testing.T, engine string) {
 	ctx := context.Background()
-	a, path := openStore(t)
+	a, path := openStore(t, engine)
 	b, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

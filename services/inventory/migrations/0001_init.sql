@@ -3,17 +3,17 @@ CREATE TABLE stock (
     -- Catalog id of the product.
     product_id  TEXT    NOT NULL PRIMARY KEY,
     -- Units neither reserved nor sold.
-    on_hand     INTEGER NOT NULL CHECK (on_hand >= 0),
+    on_hand     BIGINT NOT NULL CHECK (on_hand >= 0),
     -- Units held by RESERVED reservations.
-    reserved    INTEGER NOT NULL CHECK (reserved >= 0),
+    reserved    BIGINT NOT NULL CHECK (reserved >= 0),
     -- Units of COMMITTED reservations.
-    sold        INTEGER NOT NULL CHECK (sold >= 0),
+    sold        BIGINT NOT NULL CHECK (sold >= 0),
     -- Units loaded into inventory.
-    loaded      INTEGER NOT NULL CHECK (loaded >= 0),
+    loaded      BIGINT NOT NULL CHECK (loaded >= 0),
     -- 1 while on_hand is below the low-stock threshold (stock.low was
     -- sent, or the product was loaded low), so the event is sent once per
     -- crossing; 0 otherwise.
-    low         INTEGER NOT NULL DEFAULT 0 CHECK (low IN (0, 1)),
+    low         BIGINT NOT NULL DEFAULT 0 CHECK (low IN (0, 1)),
     -- When the stock last changed: RFC 3339 with nanoseconds, UTC.
     update_time TEXT    NOT NULL,
     CHECK (on_hand + reserved + sold = loaded)
@@ -25,7 +25,7 @@ CREATE TABLE reservations (
     order_id    TEXT    NOT NULL PRIMARY KEY,
     -- bazaar.inventory.v1.ReservationState: 1 RESERVED, 2 REJECTED,
     -- 3 RELEASED, 4 COMMITTED.
-    state       INTEGER NOT NULL CHECK (state BETWEEN 1 AND 4),
+    state       BIGINT NOT NULL CHECK (state BETWEEN 1 AND 4),
     -- RFC 3339 with nanoseconds, UTC.
     create_time TEXT    NOT NULL,
     update_time TEXT    NOT NULL
@@ -34,9 +34,9 @@ CREATE TABLE reservations (
 -- What each reservation asked for, in request order.
 CREATE TABLE reservation_items (
     order_id   TEXT    NOT NULL REFERENCES reservations (order_id),
-    position   INTEGER NOT NULL,
+    position   BIGINT NOT NULL,
     product_id TEXT    NOT NULL,
-    quantity   INTEGER NOT NULL CHECK (quantity > 0),
+    quantity   BIGINT NOT NULL CHECK (quantity > 0),
     PRIMARY KEY (order_id, position),
     UNIQUE (order_id, product_id)
 );
@@ -44,9 +44,9 @@ CREATE TABLE reservation_items (
 -- Why a REJECTED reservation holds nothing, in request order.
 CREATE TABLE reservation_shortages (
     order_id   TEXT    NOT NULL REFERENCES reservations (order_id),
-    position   INTEGER NOT NULL,
+    position   BIGINT NOT NULL,
     product_id TEXT    NOT NULL,
-    requested  INTEGER NOT NULL,
-    available  INTEGER NOT NULL,
+    requested  BIGINT NOT NULL,
+    available  BIGINT NOT NULL,
     PRIMARY KEY (order_id, position)
 );

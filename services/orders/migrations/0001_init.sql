@@ -23,14 +23,14 @@ CREATE TABLE orders (
     -- was priced in the base currency.
     currency_code      TEXT   NOT NULL,
     requested_currency TEXT   NOT NULL,
-    subtotal_units    INTEGER NOT NULL,
-    subtotal_nanos    INTEGER NOT NULL,
-    shipping_units    INTEGER NOT NULL,
-    shipping_nanos    INTEGER NOT NULL,
-    total_units       INTEGER NOT NULL,
-    total_nanos       INTEGER NOT NULL,
+    subtotal_units    BIGINT NOT NULL,
+    subtotal_nanos    BIGINT NOT NULL,
+    shipping_units    BIGINT NOT NULL,
+    shipping_nanos    BIGINT NOT NULL,
+    total_units       BIGINT NOT NULL,
+    total_nanos       BIGINT NOT NULL,
     -- 1 when shipping quoted the cost, 0 when the flat rate was used.
-    shipping_quoted   INTEGER NOT NULL CHECK (shipping_quoted IN (0, 1)),
+    shipping_quoted   BIGINT NOT NULL CHECK (shipping_quoted IN (0, 1)),
     status            TEXT    NOT NULL CHECK (status IN ('PENDING', 'CONFIRMED', 'CANCELLED')),
     -- bazaar.orders.v1.CancelReason value name; '' unless CANCELLED.
     cancel_reason     TEXT    NOT NULL DEFAULT '',
@@ -39,8 +39,8 @@ CREATE TABLE orders (
     charge_id         TEXT    NOT NULL DEFAULT '',
     tracking_id       TEXT    NOT NULL DEFAULT '',
     carrier           TEXT    NOT NULL DEFAULT '',
-    create_ns         INTEGER NOT NULL,
-    update_ns         INTEGER NOT NULL
+    create_ns         BIGINT NOT NULL,
+    update_ns         BIGINT NOT NULL
 );
 
 CREATE INDEX orders_newest  ON orders (create_ns DESC, id DESC);
@@ -51,15 +51,15 @@ CREATE INDEX orders_shopper ON orders (shopper_id, create_ns DESC, id DESC);
 CREATE TABLE order_items (
     order_id     TEXT    NOT NULL REFERENCES orders (id),
     -- 0-based position in the request.
-    position     INTEGER NOT NULL,
+    position     BIGINT NOT NULL,
     product_id   TEXT    NOT NULL,
     name         TEXT    NOT NULL,
-    quantity     INTEGER NOT NULL CHECK (quantity > 0),
-    weight_grams INTEGER NOT NULL,
-    unit_units   INTEGER NOT NULL,
-    unit_nanos   INTEGER NOT NULL,
-    line_units   INTEGER NOT NULL,
-    line_nanos   INTEGER NOT NULL,
+    quantity     BIGINT NOT NULL CHECK (quantity > 0),
+    weight_grams BIGINT NOT NULL,
+    unit_units   BIGINT NOT NULL,
+    unit_nanos   BIGINT NOT NULL,
+    line_units   BIGINT NOT NULL,
+    line_nanos   BIGINT NOT NULL,
     PRIMARY KEY (order_id, position)
 );
 
@@ -69,20 +69,20 @@ CREATE TABLE sagas (
     order_id        TEXT    NOT NULL PRIMARY KEY REFERENCES orders (id),
     step            TEXT    NOT NULL CHECK (step IN ('reserve', 'charge', 'commit', 'compensate', 'done')),
     -- Failed attempts of the current step (reset when the step changes).
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT NOT NULL DEFAULT 0,
     -- Unix ms before which the step is not run again (backoff).
-    next_attempt_at INTEGER NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
     -- Unix ms until which lock_owner holds the saga; another runner may
     -- take it after that (its owner died).
-    locked_until    INTEGER NOT NULL DEFAULT 0,
+    locked_until    BIGINT NOT NULL DEFAULT 0,
     lock_owner      TEXT    NOT NULL DEFAULT '',
     -- Compensation: 1 when the payment must be refunded, and the reason and
     -- message the order is cancelled with.
-    refund          INTEGER NOT NULL DEFAULT 0 CHECK (refund IN (0, 1)),
+    refund          BIGINT NOT NULL DEFAULT 0 CHECK (refund IN (0, 1)),
     cancel_reason   TEXT    NOT NULL DEFAULT '',
     cancel_message  TEXT    NOT NULL DEFAULT '',
     last_error      TEXT    NOT NULL DEFAULT '',
-    update_ns       INTEGER NOT NULL
+    update_ns       BIGINT NOT NULL
 );
 
 CREATE INDEX sagas_due ON sagas (next_attempt_at) WHERE step <> 'done';
@@ -92,7 +92,7 @@ CREATE INDEX sagas_due ON sagas (next_attempt_at) WHERE step <> 'done';
 CREATE TABLE cards (
     order_id  TEXT    NOT NULL PRIMARY KEY REFERENCES orders (id),
     number    TEXT    NOT NULL,
-    exp_month INTEGER NOT NULL,
-    exp_year  INTEGER NOT NULL,
+    exp_month BIGINT NOT NULL,
+    exp_year  BIGINT NOT NULL,
     cvv       TEXT    NOT NULL
 );

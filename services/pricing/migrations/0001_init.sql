@@ -8,9 +8,9 @@ CREATE TABLE currencies (
     -- Display symbol ("€").
     symbol            TEXT    NOT NULL,
     -- Digits after the decimal point of the minor unit (2 for EUR, 0 for JPY).
-    minor_unit_digits INTEGER NOT NULL CHECK (minor_unit_digits BETWEEN 0 AND 9),
+    minor_unit_digits BIGINT NOT NULL CHECK (minor_unit_digits BETWEEN 0 AND 9),
     -- 1 for the one base currency catalog prices are kept in, else 0.
-    is_base           INTEGER NOT NULL DEFAULT 0 CHECK (is_base IN (0, 1)),
+    is_base           BIGINT NOT NULL DEFAULT 0 CHECK (is_base IN (0, 1)),
     -- How many of this currency one unit of the base currency buys, in
     -- canonical plain decimal ("0.9215", "151.2"); "1" for the base.
     rate              TEXT    NOT NULL CHECK (is_base = 0 OR rate = '1'),

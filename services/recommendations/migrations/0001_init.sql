@@ -9,7 +9,7 @@ CREATE TABLE counted_orders (
 -- How many confirmed orders held each product.
 CREATE TABLE product_purchases (
     product_id TEXT    NOT NULL PRIMARY KEY,
-    orders     INTEGER NOT NULL CHECK (orders > 0)
+    orders     BIGINT NOT NULL CHECK (orders > 0)
 );
 
 CREATE INDEX product_purchases_by_rank ON product_purchases (orders DESC, product_id);
@@ -19,6 +19,6 @@ CREATE INDEX product_purchases_by_rank ON product_purchases (orders DESC, produc
 CREATE TABLE co_purchases (
     product_id TEXT    NOT NULL,
     other_id   TEXT    NOT NULL CHECK (other_id <> product_id),
-    orders     INTEGER NOT NULL CHECK (orders > 0),
+    orders     BIGINT NOT NULL CHECK (orders > 0),
     PRIMARY KEY (product_id, other_id)
 );

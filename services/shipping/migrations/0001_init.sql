@@ -10,7 +10,7 @@ CREATE TABLE shipments (
     -- Carrier name ("Bazaar Post").
     carrier            TEXT    NOT NULL,
     -- bazaar.shipping.v1.ShipmentStatus number; never 0.
-    status             INTEGER NOT NULL CHECK (status > 0),
+    status             BIGINT NOT NULL CHECK (status > 0),
     -- Destination address.
     name               TEXT    NOT NULL,
     street             TEXT    NOT NULL,
@@ -20,9 +20,9 @@ CREATE TABLE shipments (
     -- Where the carrier's notices go; may be empty.
     email              TEXT    NOT NULL,
     -- Sum of quantity * weight over the items.
-    total_weight_grams INTEGER NOT NULL CHECK (total_weight_grams >= 0),
+    total_weight_grams BIGINT NOT NULL CHECK (total_weight_grams >= 0),
     -- Estimated business days to delivery, from the rate table.
-    estimated_days     INTEGER NOT NULL,
+    estimated_days     BIGINT NOT NULL,
     -- RFC 3339 with nanoseconds, UTC.
     create_time        TEXT    NOT NULL,
     update_time        TEXT    NOT NULL
@@ -31,18 +31,18 @@ CREATE TABLE shipments (
 -- What each parcel holds, in request order.
 CREATE TABLE shipment_items (
     shipment_id  TEXT    NOT NULL REFERENCES shipments (id),
-    position     INTEGER NOT NULL,
+    position     BIGINT NOT NULL,
     product_id   TEXT    NOT NULL,
-    quantity     INTEGER NOT NULL CHECK (quantity > 0),
-    weight_grams INTEGER NOT NULL CHECK (weight_grams >= 0),
+    quantity     BIGINT NOT NULL CHECK (quantity > 0),
+    weight_grams BIGINT NOT NULL CHECK (weight_grams >= 0),
     PRIMARY KEY (shipment_id, position)
 );
 
 -- Each parcel's journey, oldest first.
 CREATE TABLE tracking_events (
     shipment_id TEXT    NOT NULL REFERENCES shipments (id),
-    seq         INTEGER NOT NULL,
-    status      INTEGER NOT NULL CHECK (status > 0),
+    seq         BIGINT NOT NULL,
+    status      BIGINT NOT NULL CHECK (status > 0),
     description TEXT    NOT NULL,
     occur_time  TEXT    NOT NULL,
     PRIMARY KEY (shipment_id, seq)

@@ -18,7 +18,7 @@ CREATE TABLE users (
 CREATE TABLE addresses (
     id              TEXT PRIMARY KEY,
     user_id         TEXT NOT NULL REFERENCES users (id),
-    position        INTEGER NOT NULL,
+    position        BIGINT NOT NULL,
     idempotency_key TEXT NOT NULL,
     name            TEXT NOT NULL,
     street          TEXT NOT NULL,

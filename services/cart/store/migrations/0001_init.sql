@@ -12,8 +12,8 @@ CREATE TABLE carts (
 CREATE TABLE cart_lines (
     shopper_id TEXT NOT NULL,
     product_id TEXT NOT NULL,
-    quantity   INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 99),
-    position   INTEGER NOT NULL,
+    quantity   BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 99),
+    position   BIGINT NOT NULL,
     PRIMARY KEY (shopper_id, product_id)
 );
 

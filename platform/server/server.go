@@ -15,6 +15,7 @@ import (
 
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -58,6 +59,13 @@ type Config struct {
 	// telemetry interceptors (so what they refuse is still counted and
 	// traced): fault injection, load shedding, deadline budgets.
 	UnaryInterceptors []grpc.UnaryServerInterceptor
+	// StreamInterceptors run on every streaming call (health watches,
+	// reflection), after the telemetry ones.
+	StreamInterceptors []grpc.StreamServerInterceptor
+
+	// Credentials secure the gRPC listener (mutual TLS, see tls.go); nil
+	// serves plaintext, as in the single-process shop.
+	Credentials credentials.TransportCredentials
 }
 
 // withDefaults returns c with zero limits and timeouts replaced by defaults,

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -29,6 +30,7 @@ import (
 	shippingv1 "github.com/bazaar-shop/bazaar/api/bazaar/shipping/v1"
 	"github.com/bazaar-shop/bazaar/platform/authz"
 	"github.com/bazaar-shop/bazaar/platform/identity"
+	"github.com/bazaar-shop/bazaar/platform/registry"
 	"github.com/bazaar-shop/bazaar/platform/server"
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 )
@@ -283,5 +285,25 @@ func TestAllowed(t *testing.T) {
 		if got := r.Allowed(tt.caller, tt.method); got != tt.want {
 			t.Errorf("Allowed(%s, %s) = %v, want %v", tt.caller, tt.method, got, tt.want)
 		}
+	}
+}
+
+// TestCallerMetadataIsNotAnIdentity: the storefront, with its own valid
+// certificate, claims to be orders in the bazaar-caller metadata that
+// fault rules read; payment still refuses it Charge.
+func TestCallerMetadataIsNotAnIdentity(t *testing.T) {
+	sh := newShop(t, filepath.Join(t.TempDir(), "pki"))
+	api := apis()["payment"]
+	addr := serve(t, sh, "payment", api)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(identity.ClientCredentials(sh.sources["storefront"], "payment")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	m := api.Methods().ByName("Charge")
+	ctx := metadata.AppendToOutgoingContext(t.Context(), registry.CallerHeader, "orders")
+	err = conn.Invoke(ctx, "/"+string(api.FullName())+"/Charge", dynamicpb.NewMessage(m.Input()), dynamicpb.NewMessage(m.Output()))
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("storefront claiming to be orders: %v, want PermissionDenied", err)
 	}
 }

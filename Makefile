@@ -22,6 +22,7 @@ test: deps lint ## everything CI runs: lint, generated-code check, API compatibi
 	$(MAKE) gen-check breaking
 	$(GO) test -race -count=1 -timeout 30m ./...
 	sc="$$($(TOOL) -n staticcheck)" && cd deploy/k8s && $(GO) vet ./... && "$$sc" ./... && $(GO) test -count=1 ./...
+	$(MAKE) fuzz-short
 
 deps: ## install what the tests need besides Go (Debian's chromium)
 	bash scripts/install-deps.sh
@@ -67,3 +68,18 @@ build: ## build every binary into bin/
 
 clean: ## remove build output and the local shop's data
 	rm -rf bin .bazaar
+
+# Every fuzz target, as package:target. Their seed corpora (f.Add and
+# testdata/fuzz) run in every `go test`; fuzz-short also mutates each for
+# FUZZTIME.
+FUZZ_TARGETS := platform/money:FuzzParseDecimal platform/money:FuzzArithmetic \
+	platform/card:FuzzCardNumber platform/card:FuzzExpired \
+	services/storefront:FuzzAPIBody services/storefront:FuzzCheckoutForm services/storefront:FuzzFormQuantity
+FUZZTIME ?= 5s
+
+.PHONY: fuzz-short
+fuzz-short: ## run each fuzz target for FUZZTIME (default 5s)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+	done

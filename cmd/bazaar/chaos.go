@@ -158,7 +158,11 @@ func measureCapacity(ctx context.Context, shop *load.Shop, c chaosConfig, progre
 // verifyShop runs the invariants of `bazaar verify` and returns the
 // violations found.
 func verifyShop(ctx context.Context, data string, grace time.Duration) ([]string, error) {
-	clients, closeAll, err := verify.Dial(supervisor.RegistryPath(data))
+	creds, err := operatorCredentials(data)
+	if err != nil {
+		return nil, err
+	}
+	clients, closeAll, err := verify.Dial(supervisor.RegistryPath(data), creds)
 	if err != nil {
 		return nil, err
 	}

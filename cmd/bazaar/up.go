@@ -126,7 +126,11 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg := supervisor.Config{DataDir: c.data, Host: c.host, Logger: logger}
+	pki, err := openPKI(c.data) // mTLS between every service (docs/security.md)
+	if err != nil {
+		return err
+	}
+	cfg := supervisor.Config{DataDir: c.data, Host: c.host, Logger: logger, PKI: pki}
 	if bins.root != "" {
 		cfg.Build = upgradeBuilder(bins.root, bins.dir)
 	}
@@ -229,10 +233,18 @@ func storefrontAddr(c upConfig) (string, error) {
 // startConsole serves the console on loopback and returns its URL and a
 // function that stops it.
 func startConsole(ctx context.Context, c upConfig, sup *supervisor.Supervisor, op consoleOperator, obs *observe.Observer, logger *slog.Logger) (string, func(), error) {
-	mailConn, err := client.Dial(client.Target("notifications", ""), client.Options{
+	creds, err := operatorCredentials(c.data)
+	if err != nil {
+		return "", nil, err
+	}
+	mailOpts := client.Options{
 		Registry: sup.RegistryPath(),
 		Services: []protoreflect.ServiceDescriptor{notificationsv1.File_bazaar_notifications_v1_notifications_proto.Services().Get(0)},
-	})
+	}
+	if creds != nil {
+		mailOpts.Credentials = creds("notifications")
+	}
+	mailConn, err := client.Dial(client.Target("notifications", ""), mailOpts)
 	if err != nil {
 		return "", nil, err
 	}

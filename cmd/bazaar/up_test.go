@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
@@ -180,19 +181,31 @@ func instanceOf(t *testing.T, snap registry.Snapshot, service string) registry.I
 	return ins[0]
 }
 
-func setRate(t *testing.T, addr, code, rate string) {
+// setRate sets a rate as the operator, over mTLS with the operator's
+// identity from the shop's authority in data; the same call in plaintext
+// must be refused.
+func setRate(t *testing.T, data, addr, code, rate string) {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
+	creds, err := operatorCredentials(data)
+	if err != nil || creds == nil {
+		t.Fatalf("operator credentials of %s: %v (nil: no authority)", data, err)
 	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err = pricingv1.NewPricingServiceClient(conn).SetRate(ctx, &pricingv1.SetRateRequest{
-		CurrencyCode: code, Rate: &typesv1.Decimal{Value: rate},
-	})
-	if err != nil {
+	req := &pricingv1.SetRateRequest{CurrencyCode: code, Rate: &typesv1.Decimal{Value: rate}}
+	call := func(c credentials.TransportCredentials) error {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = pricingv1.NewPricingServiceClient(conn).SetRate(ctx, req)
+		return err
+	}
+	if err := call(insecure.NewCredentials()); err == nil {
+		t.Fatalf("SetRate in plaintext succeeded; mTLS must refuse it")
+	}
+	if err := call(creds("pricing")); err != nil {
 		t.Fatalf("SetRate %s=%s: %v", code, rate, err)
 	}
 }
@@ -256,7 +269,7 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 	}
 
 	// State that must survive a restart of the whole shop.
-	setRate(t, instanceOf(t, snap, "pricing").GRPCAddr, "EUR", "0.5")
+	setRate(t, data, instanceOf(t, snap, "pricing").GRPCAddr, "EUR", "0.5")
 	halfRate := s.products("currency=EUR")
 
 	if _, body := s.get("/"); !strings.Contains(body, "€") {

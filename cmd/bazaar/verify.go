@@ -60,7 +60,11 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if down := verify.Missing(snap); len(down) > 0 && c.wait == 0 {
 		return cannotCheck(fmt.Errorf("not running (no ready instance in %s): %s", path, strings.Join(down, ", ")))
 	}
-	clients, closeAll, err := verify.Dial(path)
+	creds, err := operatorCredentials(c.data)
+	if err != nil {
+		return cannotCheck(err)
+	}
+	clients, closeAll, err := verify.Dial(path, creds)
 	if err != nil {
 		return cannotCheck(err)
 	}

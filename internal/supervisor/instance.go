@@ -122,6 +122,12 @@ func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance,
 	if spec.HTTPAddr != "" {
 		cmd.Env = append(cmd.Env, "BAZAAR_HTTP_ADDR="+spec.HTTPAddr)
 	}
+	tlsEnv, err := identityEnv(cfg, spec.Name)
+	if err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	cmd.Env = append(cmd.Env, tlsEnv...)
 	cmd.Env = append(cmd.Env, spec.Env...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile

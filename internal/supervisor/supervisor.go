@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bazaar-shop/bazaar/platform/identity"
 	"github.com/bazaar-shop/bazaar/platform/registry"
 )
 
@@ -82,6 +83,10 @@ type Config struct {
 	Build Builder
 	// Logger receives the supervisor's own events.
 	Logger *slog.Logger
+	// PKI, when set, gives every instance its service's mTLS identity:
+	// a certificate issued (or renewed) by this authority before the
+	// instance starts, passed as BAZAAR_TLS_CERT, _KEY and _CA.
+	PKI *identity.Authority
 }
 
 // Builder builds a fresh binary of service into a new path, leaving the

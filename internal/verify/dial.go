@@ -2,6 +2,7 @@ package verify
 
 import (
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	inventoryv1 "github.com/bazaar-shop/bazaar/api/bazaar/inventory/v1"
@@ -27,8 +28,10 @@ func contracts() map[string]protoreflect.FileDescriptor {
 // Dial connects to every service of Services through the registry file
 // at registryPath (targets "registry:///<service>") with the shared client
 // policy. Like grpc.NewClient it does not connect until the first call.
-// The returned func closes every connection.
-func Dial(registryPath string) (Clients, func(), error) {
+// The returned func closes every connection. creds gives the transport
+// credentials of the connection to each service (the operator's mTLS
+// identity); nil dials plaintext.
+func Dial(registryPath string, creds func(service string) credentials.TransportCredentials) (Clients, func(), error) {
 	files := contracts()
 	conns := make(map[string]*grpc.ClientConn, len(files))
 	closeAll := func() {
@@ -37,10 +40,14 @@ func Dial(registryPath string) (Clients, func(), error) {
 		}
 	}
 	for _, name := range Services() {
-		cc, err := client.Dial(client.Target(name, ""), client.Options{
+		opts := client.Options{
 			Registry: registryPath,
 			Services: []protoreflect.ServiceDescriptor{files[name].Services().Get(0)},
-		})
+		}
+		if creds != nil {
+			opts.Credentials = creds(name)
+		}
+		cc, err := client.Dial(client.Target(name, ""), opts)
 		if err != nil {
 			closeAll()
 			return Clients{}, nil, err

@@ -18,7 +18,7 @@ func TestDialThroughRegistry(t *testing.T) {
 	if err := registry.Write(path, snap); err != nil {
 		t.Fatal(err)
 	}
-	clients, closeAll, err := Dial(path)
+	clients, closeAll, err := Dial(path, nil)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -44,7 +44,7 @@ func TestDialThroughRegistry(t *testing.T) {
 }
 
 func TestDialNeedsARegistry(t *testing.T) {
-	if _, _, err := Dial(""); err == nil {
+	if _, _, err := Dial("", nil); err == nil {
 		t.Error("Dial without a registry file: no error")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/bazaar-shop/bazaar/platform/client"
 	"github.com/bazaar-shop/bazaar/platform/config"
 	"github.com/bazaar-shop/bazaar/platform/events"
+	"github.com/bazaar-shop/bazaar/platform/identity"
 	"github.com/bazaar-shop/bazaar/platform/inproc"
 	"github.com/bazaar-shop/bazaar/platform/registry"
 	"github.com/bazaar-shop/bazaar/platform/resilience"
@@ -69,6 +70,8 @@ type Settings struct {
 	// MaxInFlight caps the calls in flight to each upstream service (the
 	// bulkhead of every connection Dial makes).
 	MaxInFlight int
+	// TLS are the files of the service's mTLS identity (tls.go).
+	TLS TLSSettings
 }
 
 // Program describes the service a binary runs.
@@ -100,6 +103,7 @@ type Env struct {
 	Shedder *resilience.Shedder
 
 	bus     *events.Bus
+	ident   *identity.Source // nil without mTLS
 	conns   []*grpc.ClientConn
 	network *inproc.Network // set in the single-process shop
 }
@@ -186,6 +190,10 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout,
 		UnaryInterceptors: serverInterceptors(ctx, s, shedder),
 	}
+	ident, err := secure(s, o.network != nil, &scfg)
+	if err != nil {
+		return err
+	}
 	if o.network != nil {
 		if scfg.GRPCListener, err = o.network.Listen(s.Service); err != nil {
 			return fmt.Errorf("%s: %w", s.Service, err)
@@ -195,7 +203,7 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Service, err)
 	}
-	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv, Shedder: shedder, network: o.network}
+	env := &Env{Settings: s, Logger: tel.Logger, Telemetry: tel, Server: srv, Shedder: shedder, network: o.network, ident: ident}
 	svc, err := wire(ctx, env)
 	if err != nil {
 		err = errors.Join(err, env.closeConns())
@@ -264,6 +272,7 @@ func parseSettings(prog Program, args []string, lookupEnv func(string) (string, 
 	fs.Check("drain-delay", func() bool { return s.DrainDelay >= 0 }, "must not be negative")
 	fs.Check("drain-timeout", func() bool { return s.DrainTimeout > 0 }, "must be positive")
 	fs.Check("call-timeout", func() bool { return s.CallTimeout > 0 }, "must be positive")
+	tlsFlags(fs, &s.TLS)
 	if flags != nil {
 		flags(fs)
 	}
@@ -297,13 +306,21 @@ func (e *Env) Dial(target string, svc protoreflect.ServiceDescriptor) (*grpc.Cli
 		}
 		extra = append(extra, grpc.WithContextDialer(e.network.Dial))
 	}
-	conn, err := client.Dial(target, client.Options{
+	opts := client.Options{
 		Registry:       e.Settings.Registry,
 		DefaultTimeout: e.Settings.CallTimeout,
 		Services:       []protoreflect.ServiceDescriptor{svc},
 		From:           e.Settings.Service,
 		MaxInFlight:    e.Settings.MaxInFlight,
-	}, extra...)
+	}
+	if e.ident != nil {
+		name, err := serviceOf(svc)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: %w", target, err)
+		}
+		opts.Credentials = identity.ClientCredentials(e.ident, name)
+	}
+	conn, err := client.Dial(target, opts, extra...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}

@@ -27,6 +27,7 @@ const (
 // gRPC server.
 func grpcOptions(cfg Config, tel *telemetry.Telemetry) []grpc.ServerOption {
 	opts := append(tel.ServerOptions(), grpc.ChainUnaryInterceptor(cfg.UnaryInterceptors...))
+	opts = append(opts, securityOptions(cfg)...)
 	return append(opts,
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendMsgBytes),

@@ -8,11 +8,10 @@ import (
 
 // Public HTTP limits: a slow or idle client cannot hold a connection open.
 const (
-	httpReadHeaderTimeout = 5 * time.Second
-	httpReadTimeout       = 15 * time.Second
-	httpWriteTimeout      = 30 * time.Second
-	httpIdleTimeout       = 2 * time.Minute
-	httpMaxHeaderBytes    = 64 << 10
+	httpReadTimeout    = 15 * time.Second
+	httpWriteTimeout   = 30 * time.Second
+	httpIdleTimeout    = 2 * time.Minute
+	httpMaxHeaderBytes = 64 << 10
 )
 
 // adminWriteTimeout leaves room for /debug/pprof/profile's default 30s
@@ -26,7 +25,7 @@ const adminWriteTimeout = 2 * time.Minute
 func (s *Server) newPublicHTTP(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           http.MaxBytesHandler(s.tel.HTTPMiddleware(h), s.cfg.MaxHTTPBodyBytes),
-		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadHeaderTimeout: s.cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       httpReadTimeout,
 		WriteTimeout:      httpWriteTimeout,
 		IdleTimeout:       httpIdleTimeout,
@@ -40,7 +39,7 @@ func (s *Server) newPublicHTTP(h http.Handler) *http.Server {
 func (s *Server) newAdminHTTP() *http.Server {
 	return &http.Server{
 		Handler:           http.MaxBytesHandler(s.admin, 64<<10),
-		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadHeaderTimeout: s.cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       httpReadTimeout,
 		WriteTimeout:      adminWriteTimeout,
 		IdleTimeout:       httpIdleTimeout,

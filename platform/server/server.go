@@ -15,6 +15,7 @@ import (
 
 	"github.com/bazaar-shop/bazaar/platform/telemetry"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -25,6 +26,8 @@ const (
 	DefaultMaxMsgBytes      = 4 << 20
 	DefaultMaxHTTPBodyBytes = 1 << 20
 	DefaultDrainTimeout     = 10 * time.Second
+
+	DefaultHTTPReadHeaderTimeout = 5 * time.Second
 )
 
 // Config sets a Server's addresses, limits and drain timing.
@@ -40,6 +43,9 @@ type Config struct {
 	MaxRecvMsgBytes  int   // largest gRPC message accepted; default 4 MiB
 	MaxSendMsgBytes  int   // largest gRPC message sent; default 4 MiB
 	MaxHTTPBodyBytes int64 // largest public HTTP request body; default 1 MiB
+	// HTTPReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers on either HTTP listener (slowloris); default 5s.
+	HTTPReadHeaderTimeout time.Duration
 
 	// PreDrainDelay is how long the server keeps serving after it reports
 	// NOT_SERVING and /readyz fails, so that load balancers and clients stop
@@ -53,6 +59,13 @@ type Config struct {
 	// telemetry interceptors (so what they refuse is still counted and
 	// traced): fault injection, load shedding, deadline budgets.
 	UnaryInterceptors []grpc.UnaryServerInterceptor
+	// StreamInterceptors run on every streaming call (health watches,
+	// reflection), after the telemetry ones.
+	StreamInterceptors []grpc.StreamServerInterceptor
+
+	// Credentials secure the gRPC listener (mutual TLS, see tls.go); nil
+	// serves plaintext, as in the single-process shop.
+	Credentials credentials.TransportCredentials
 }
 
 // withDefaults returns c with zero limits and timeouts replaced by defaults,
@@ -66,6 +79,8 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MaxRecvMsgBytes < 0 || c.MaxSendMsgBytes < 0 || c.MaxHTTPBodyBytes < 0:
 		return c, fmt.Errorf("message and body limits must not be negative (MaxRecvMsgBytes=%d MaxSendMsgBytes=%d MaxHTTPBodyBytes=%d)",
 			c.MaxRecvMsgBytes, c.MaxSendMsgBytes, c.MaxHTTPBodyBytes)
+	case c.HTTPReadHeaderTimeout < 0:
+		return c, fmt.Errorf("HTTPReadHeaderTimeout (%s) must not be negative", c.HTTPReadHeaderTimeout)
 	case c.PreDrainDelay < 0 || c.DrainTimeout < 0:
 		return c, fmt.Errorf("PreDrainDelay (%s) and DrainTimeout (%s) must not be negative", c.PreDrainDelay, c.DrainTimeout)
 	}
@@ -77,6 +92,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxHTTPBodyBytes == 0 {
 		c.MaxHTTPBodyBytes = DefaultMaxHTTPBodyBytes
+	}
+	if c.HTTPReadHeaderTimeout == 0 {
+		c.HTTPReadHeaderTimeout = DefaultHTTPReadHeaderTimeout
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout

@@ -42,14 +42,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, m proto.Message) (failure,
 	return failure{}, true
 }
 
-// protoProblem is the gist of a protojson error, without its prefix.
+// protoProblem is the gist of a protojson error, without its prefix, at
+// most 200 bytes of valid UTF-8: the error may quote the body's bytes,
+// and an answer with invalid UTF-8 cannot be marshalled (found by
+// FuzzAPIBody).
 func protoProblem(err error) string {
 	msg := strings.ReplaceAll(err.Error(), "\u00a0", " ")
 	msg = strings.TrimSpace(strings.TrimPrefix(msg, "proto:"))
 	if len(msg) > 200 {
 		msg = msg[:200]
 	}
-	return msg
+	return strings.ToValidUTF8(msg, "\uFFFD")
 }
 
 // headerKey returns the Idempotency-Key header; a malformed one is a bad

@@ -272,7 +272,7 @@ func (f *fakePricing) Convert(ctx context.Context, req *pricingv1.ConvertRequest
 
 // serve runs a gRPC server with register's services over bufconn and
 // returns a client connection to it.
-func serve(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
+func serve(t testing.TB, register func(*grpc.Server)) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
@@ -351,7 +351,7 @@ type harness struct {
 	handler         http.Handler
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	catalog := newFakeCatalog()
 	cart := newFakeCart(catalog)
@@ -389,6 +389,7 @@ func newHarness(t *testing.T) *harness {
 		InventoryTimeout:       testExtrasTimeout,
 		RecommendationsTimeout: testExtrasTimeout,
 		SessionKey:             testSessionKey(),
+		RateLimit:              -1, // the clock stands still: tests that want a limit set one (ratelimit_test.go)
 		Now:                    h.clock.now,
 	}, testDeps(conn, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {

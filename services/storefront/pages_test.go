@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -215,6 +216,14 @@ func TestPagesSetSecurityHeaders(t *testing.T) {
 		if got := rec.Header().Get(header); got != want {
 			t.Errorf("%s = %q, want %q", header, got, want)
 		}
+	}
+	if hsts := rec.Header().Get("Strict-Transport-Security"); hsts != "" {
+		t.Errorf("HSTS %q over plain HTTP, where browsers ignore it", hsts)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.TLS = &tls.ConnectionState{}
+	if hsts := h.do(t, req).Header().Get("Strict-Transport-Security"); hsts != "max-age=31536000" {
+		t.Errorf("HSTS over TLS = %q, want max-age=31536000", hsts)
 	}
 }
 

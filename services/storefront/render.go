@@ -168,6 +168,8 @@ func failureHeading(status int) string {
 		return "We couldn't find that"
 	case http.StatusServiceUnavailable:
 		return "We'll be right back"
+	case http.StatusTooManyRequests:
+		return "Please slow down"
 	default:
 		return "Something went wrong"
 	}

@@ -69,7 +69,7 @@ func (s *Storefront) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 
-	return s.secure(mux)
+	return s.secure(s.rateLimited(mux))
 }
 
 // secure sets the headers every answer carries and turns a panic in a
@@ -82,6 +82,11 @@ func (s *Storefront) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", pageCSP)
+		if r.TLS != nil {
+			// Only over TLS: a browser ignores HSTS on plain HTTP, and
+			// sending it there would pin nothing.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

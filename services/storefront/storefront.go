@@ -96,6 +96,16 @@ type Config struct {
 	// SessionMaxAge is how long a session cookie is honoured after it was
 	// issued (default 30 days); it is renewed as the shopper comes back.
 	SessionMaxAge time.Duration
+	// RateLimit is the requests per second each client may make (its
+	// session, or its address without one; see ratelimit.go): default
+	// DefaultRateLimit, negative for no limit.
+	RateLimit float64
+	// RateBurst is how many requests a client may make at once (default
+	// DefaultRateBurst).
+	RateBurst int
+	// RateClients bounds the clients whose rate is tracked (default
+	// DefaultRateClients).
+	RateClients int
 	// Now tells the time (default time.Now).
 	Now func() time.Time
 }
@@ -133,6 +143,7 @@ type Storefront struct {
 	catalog  *catalogCache
 	pricing  *pricingCache
 	log      *slog.Logger
+	limiter  *clientLimiter // nil: no rate limit
 	pages    map[string]*template.Template
 	static   fs.FS
 	handler  http.Handler
@@ -169,6 +180,9 @@ func New(cfg Config, deps Deps) (*Storefront, error) {
 	s := &Storefront{
 		cfg: cfg, deps: deps, catalog: catalog, pricing: pricing, log: deps.Logger, pages: pages, static: static,
 		sessions: newSessions(cfg.SessionKey, cfg.SessionMaxAge, cfg.Now),
+	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateClients, cfg.Now)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -216,6 +230,23 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	return c.rateDefaults()
+}
+
+// rateDefaults fills and checks the rate limit's fields.
+func (c Config) rateDefaults() (Config, error) {
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.RateClients == 0 {
+		c.RateClients = DefaultRateClients
+	}
+	if c.RateBurst < 1 || c.RateClients < 1 {
+		return c, fmt.Errorf("storefront: RateBurst (%d) and RateClients (%d) must be positive", c.RateBurst, c.RateClients)
 	}
 	return c, nil
 }

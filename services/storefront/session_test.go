@@ -192,7 +192,8 @@ func TestLoadSessionKey(t *testing.T) {
 		mode    os.FileMode
 		wantErr string
 	}{
-		{"readable by others", key, 0o644, "readable by others"},
+		{"readable by others", key, 0o644, "open to others"},
+		{"writable by the group", key, 0o660, "open to others"},
 		{"too short", key[:16], 0o600, "at least"},
 	}
 	for _, tt := range tests {
@@ -208,5 +209,13 @@ func TestLoadSessionKey(t *testing.T) {
 				t.Errorf("LoadSessionKey = %v, want an error saying %q", err, tt.wantErr)
 			}
 		})
+	}
+	// A Kubernetes Secret mounted for a non-root user: 0440, group-read.
+	p := filepath.Join(dir, "k8s-secret")
+	if err := os.WriteFile(p, key, 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadSessionKey(p); err != nil || string(got) != string(key) {
+		t.Errorf("LoadSessionKey(0440 file) = %v; want the key (a mounted Secret is group-readable)", err)
 	}
 }

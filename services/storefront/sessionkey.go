@@ -36,8 +36,12 @@ func readSessionKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session key %s: %w", path, err)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("session key %s: readable by others (mode %v); chmod 600 it", path, info.Mode().Perm())
+	// Group read is allowed: Kubernetes mounts a Secret for a non-root
+	// user as 0440 owned by the pod's fsGroup, and no mode makes it 0400
+	// and readable (kubernetes/kubernetes#57923). World access, or a group
+	// that may write it, is refused.
+	if info.Mode().Perm()&0o027 != 0 {
+		return nil, fmt.Errorf("session key %s: open to others (mode %v); chmod 600 (or 640) it", path, info.Mode().Perm())
 	}
 	key, err := os.ReadFile(path)
 	if err != nil {

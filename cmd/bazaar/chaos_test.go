@@ -57,10 +57,12 @@ func TestFaultMatrix(t *testing.T) {
 			t.Logf("%s: not run: mounting a file system for orders' data needs root", e.Name())
 			continue
 		}
-		o := chaos.Options{Rate: 30, Workers: workers, Baseline: 2 * time.Second, Fault: 3 * time.Second, Recover: 8 * time.Second,
+		o := chaos.Options{Rate: 30, Workers: workers, Baseline: 2 * time.Second, Fault: 3 * time.Second, Recover: 6 * time.Second,
 			Capacity: capacity, Seed: 1,
 			Verify: func(ctx context.Context) ([]string, error) { return verifyShop(ctx, data, verify.DefaultGrace) }}
 		switch e.Kind {
+		case chaos.Kill:
+			o.Recover = 12 * time.Second // a restart on a busy CI machine takes seconds
 		case chaos.Pause:
 			o.Fault = 10 * time.Second // a hang that outlasts every deadline and probe
 		case chaos.Overload:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +14,24 @@ import (
 
 	"github.com/bazaar-shop/bazaar/internal/natsserver"
 	"github.com/bazaar-shop/bazaar/platform/config"
+	"github.com/bazaar-shop/bazaar/platform/identity"
 )
+
+// busTLS is the bus's mutual TLS configuration from its identity files,
+// nil (plaintext) when none is set.
+func busTLS(f identity.Files) (*tls.Config, error) {
+	if f == (identity.Files{}) {
+		return nil, nil
+	}
+	src, err := identity.LoadSource(f)
+	if err != nil {
+		return nil, fmt.Errorf("bazaar nats: %w", err)
+	}
+	if src.Name() != "nats" {
+		return nil, fmt.Errorf("bazaar nats: -tls-cert is the identity of %s, not of the bus", identity.ID(src.Name()))
+	}
+	return identity.ServerTLS(src), nil
+}
 
 // runNATS is `bazaar nats`: the event bus as its own process, a NATS
 // server with JetStream embedded in this binary (so service binaries stay
@@ -26,6 +44,10 @@ func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.AddrVar(&adminAddr, "admin-addr", "127.0.0.1:0", "admin HTTP listen address: /healthz /readyz")
 	fs.StringVar(&data, "data", ".bazaar/nats", "JetStream storage directory")
 	fs.StringVar(&name, "instance", "nats-1", "server name")
+	var tlsFiles identity.Files
+	fs.StringVar(&tlsFiles.Cert, "tls-cert", "", "PEM certificate of the bus's identity (spiffe://bazaar.local/svc/nats); with -tls-key and -tls-ca every client must present a certificate of the shop")
+	fs.StringVar(&tlsFiles.Key, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&tlsFiles.CA, "tls-ca", "", "PEM certificate of the shop's CA")
 	if err := fs.Parse(args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage(stdout)
@@ -33,7 +55,11 @@ func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("service", "nats", "instance", name)
-	srv, err := natsserver.Start(natsserver.Config{Addr: addr, StoreDir: data, Name: name})
+	tlsConfig, err := busTLS(tlsFiles)
+	if err != nil {
+		return err
+	}
+	srv, err := natsserver.Start(natsserver.Config{Addr: addr, StoreDir: data, Name: name, TLS: tlsConfig})
 	if err != nil {
 		return err
 	}

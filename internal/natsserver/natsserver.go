@@ -6,6 +6,7 @@
 package natsserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +27,10 @@ type Config struct {
 	Name string
 	// MaxStoreBytes caps JetStream's disk use (default 1 GiB).
 	MaxStoreBytes int64
+	// TLS, when set, makes every client connection mutual TLS with it
+	// (identity.ServerTLS: a certificate from the shop's CA is required);
+	// nil serves plaintext.
+	TLS *tls.Config
 }
 
 // Server is a running embedded NATS server.
@@ -63,6 +68,11 @@ func Start(cfg Config) (*Server, error) {
 		NoSigs:            true,
 		NoLog:             true,
 		MaxPayload:        1 << 20,
+	}
+	if cfg.TLS != nil {
+		opts.TLSConfig = cfg.TLS
+		opts.TLSVerify = true
+		opts.TLSTimeout = 5
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

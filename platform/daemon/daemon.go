@@ -355,6 +355,7 @@ func (e *Env) Bus() (*events.Bus, error) {
 	}
 	bus, err := events.Connect(e.Settings.NATSURL, events.BusOptions{
 		Name: e.Settings.Instance, Replicas: e.Settings.StreamReplicas, Telemetry: e.EventsTelemetry(),
+		TLS: e.busTLS(),
 	})
 	if err != nil {
 		return nil, err

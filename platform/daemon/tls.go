@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,4 +67,17 @@ func serviceOf(svc protoreflect.ServiceDescriptor) (string, error) {
 		return "", errors.New("service " + string(svc.FullName()) + " is not in a bazaar.<service>.v1 package")
 	}
 	return parts[1], nil
+}
+
+// busService is the identity of the event bus (`bazaar nats`).
+const busService = "nats"
+
+// busTLS is the TLS configuration of the connection to the event bus:
+// mutual TLS towards the identity of the bus when the service has an
+// identity, nil (plaintext) otherwise.
+func (e *Env) busTLS() *tls.Config {
+	if e.ident == nil {
+		return nil
+	}
+	return identity.ClientTLS(e.ident, busService)
 }

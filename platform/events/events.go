@@ -13,6 +13,7 @@ package events
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -101,6 +102,9 @@ type BusOptions struct {
 	Replicas int
 	// Telemetry traces, measures and logs.
 	Telemetry Telemetry
+	// TLS, when set, connects with mutual TLS (identity.ClientTLS towards
+	// the bus's identity); nil connects in plaintext.
+	TLS *tls.Config
 }
 
 // Connect connects to the NATS server(s) at url ("nats://host:4222",
@@ -110,11 +114,11 @@ func Connect(url string, opts BusOptions) (*Bus, error) {
 	if opts.Replicas <= 0 {
 		opts.Replicas = 1
 	}
-	nc, err := nats.Connect(url,
+	natsOpts := []nats.Option{
 		nats.Name(opts.Name),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ReconnectJitter(250*time.Millisecond, time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -122,7 +126,11 @@ func Connect(url string, opts BusOptions) (*Bus, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { tel.Logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }),
-	)
+	}
+	if opts.TLS != nil {
+		natsOpts = append(natsOpts, nats.Secure(opts.TLS))
+	}
+	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
 	}

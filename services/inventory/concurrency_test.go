@@ -69,12 +69,16 @@ func TestConcurrentSameOrder(t *testing.T) {
 
 func testConcurrentSameOrder(t *testing.T, engine string) {
 	ctx := context.Background()
-	for round := range 10 {
-		path := storagetest.DSN(t, engine, fmt.Sprintf("inventory%d", round))
-		replicas := []*store{
-			openTestStore(t, path, []seedStock{{"x", 50}}),
-			openTestStore(t, path, nil),
-		}
+	// Each round races its own order on its own product, in one database.
+	const rounds = 10
+	var seeds []seedStock
+	for round := range rounds {
+		seeds = append(seeds, seedStock{fmt.Sprintf("x%d", round), 50})
+	}
+	path := storagetest.DSN(t, engine, "inventory")
+	replicas := []*store{openTestStore(t, path, seeds), openTestStore(t, path, nil)}
+	for round := range rounds {
+		order, product := fmt.Sprintf("o%d", round), fmt.Sprintf("x%d", round)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range 8 {
@@ -84,11 +88,11 @@ func testConcurrentSameOrder(t *testing.T, engine string) {
 				var err error
 				switch i % 4 {
 				case 0, 1:
-					_, err = st.reserve(ctx, "o", []item{{"x", 7}})
+					_, err = st.reserve(ctx, order, []item{{product, 7}})
 				case 2:
-					_, err = st.release(ctx, "o")
+					_, err = st.release(ctx, order)
 				case 3:
-					_, err = st.commit(ctx, "o")
+					_, err = st.commit(ctx, order)
 				}
 				// Commit may find no reservation or a released one, and
 				// Release a committed one: all are answers, not faults.
@@ -99,11 +103,11 @@ func testConcurrentSameOrder(t *testing.T, engine string) {
 		}
 		close(start)
 		wg.Wait()
-		r, err := replicas[0].reservation(ctx, "o")
+		r, err := replicas[0].reservation(ctx, order)
 		if err != nil {
 			t.Fatalf("reservation: %v", err)
 		}
-		s := mustStock(t, replicas[0], "x")
+		s := mustStock(t, replicas[0], product)
 		want := map[state][3]int64{
 			stateReserved:  {43, 7, 0},
 			stateReleased:  {50, 0, 0},

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -131,7 +132,10 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		if err == nil || !retryable(err) || attempt == maxTxAttempts {
 			return err
 		}
-		t := time.NewTimer(time.Duration(attempt*attempt) * time.Millisecond)
+		// Backoff grows with the attempts, jittered so that the
+		// transactions that collided do not collide again.
+		d := time.Duration(attempt*attempt) * time.Millisecond
+		t := time.NewTimer(d + rand.N(d))
 		select {
 		case <-ctx.Done():
 			t.Stop()

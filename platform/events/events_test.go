@@ -240,6 +240,13 @@ func testConsumerRetriesAndDropsPoison(t *testing.T, engine string) {
 	go func() { _ = bus.Consume(ctx, consumerDB, Subscription{Consumer: "n", Producer: "orders"}, rec.handle) }()
 	addEvents(t, ctx, producerDB, out, "flaky", "poison", "fine")
 	waitUntil(t, "flaky and fine applied", func() bool { return len(rec.got()) == 2 })
+	// The handler records an event before its transaction commits: wait
+	// for the rows, then check nothing more (the poison) arrives with them.
+	waitUntil(t, "both applied rows committed", func() bool {
+		var n int
+		err := consumerDB.QueryRow(`SELECT COUNT(*) FROM applied`).Scan(&n) // no table until the first commit
+		return err == nil && n >= 2
+	})
 	if n := countApplied(t, consumerDB); n != 2 {
 		t.Errorf("applied rows = %d, want 2", n)
 	}

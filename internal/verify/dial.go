@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"fmt"
+
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -29,6 +31,18 @@ func contracts() map[string]protoreflect.FileDescriptor {
 // policy. Like grpc.NewClient it does not connect until the first call.
 // The returned func closes every connection.
 func Dial(registryPath string) (Clients, func(), error) {
+	return dial(func(name string) string { return client.Target(name, "") }, registryPath)
+}
+
+// DialDNS connects to every service of Services by its DNS name on port
+// (targets "dns:///<service>:<port>"), as in containers where each service
+// name resolves to its replicas. Like Dial it does not connect until the
+// first call.
+func DialDNS(port int) (Clients, func(), error) {
+	return dial(func(name string) string { return fmt.Sprintf("dns:///%s:%d", name, port) }, "")
+}
+
+func dial(target func(service string) string, registryPath string) (Clients, func(), error) {
 	files := contracts()
 	conns := make(map[string]*grpc.ClientConn, len(files))
 	closeAll := func() {
@@ -37,7 +51,7 @@ func Dial(registryPath string) (Clients, func(), error) {
 		}
 	}
 	for _, name := range Services() {
-		cc, err := client.Dial(client.Target(name, ""), client.Options{
+		cc, err := client.Dial(target(name), client.Options{
 			Registry: registryPath,
 			Services: []protoreflect.ServiceDescriptor{files[name].Services().Get(0)},
 		})

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,8 +58,10 @@ func UniqueName(prefix string) string {
 // written to the test log first.
 type Sandbox struct {
 	Docker
-	t          testing.TB
-	Name       string // prefix of every resource, and the network's name
+	t    testing.TB
+	Name string // prefix of every resource, and the network's name
+
+	mu         sync.Mutex // guards containers and volumes: Start may run concurrently
 	containers []string
 	volumes    []string
 }
@@ -77,6 +80,8 @@ func NewSandbox(t testing.TB, prefix string) *Sandbox {
 
 func (s *Sandbox) cleanup() {
 	ctx := context.Background()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.t.Failed() {
 		for _, c := range s.containers {
 			out, _ := exec.CommandContext(ctx, "docker", "logs", "--tail", "15", c).CombinedOutput()
@@ -120,6 +125,32 @@ type Container struct {
 // FullName is the engine's name of the sandbox's container name.
 func (s *Sandbox) FullName(name string) string { return s.Name + "-" + name }
 
+// Count is how many containers the sandbox started.
+func (s *Sandbox) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.containers)
+}
+
+// StartAll starts the containers concurrently (docker run is slow one at
+// a time) and returns the first error.
+func (s *Sandbox) StartAll(ctx context.Context, cs []Container) error {
+	errs := make(chan error, len(cs))
+	for _, c := range cs {
+		go func() {
+			_, err := s.Start(ctx, c)
+			errs <- err
+		}()
+	}
+	var first error
+	for range cs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // Start starts c detached and returns its engine name.
 func (s *Sandbox) Start(ctx context.Context, c Container) (string, error) {
 	full := s.FullName(c.Name)
@@ -133,9 +164,11 @@ func (s *Sandbox) Start(ctx context.Context, c Container) (string, error) {
 	}
 	if c.Volume != "" {
 		vol := s.FullName(c.Volume)
+		s.mu.Lock()
 		if !contains(s.volumes, vol) {
 			s.volumes = append(s.volumes, vol)
 		}
+		s.mu.Unlock()
 		args = append(args, "-v", vol+":/data")
 	}
 	for _, p := range c.Publish {
@@ -143,7 +176,9 @@ func (s *Sandbox) Start(ctx context.Context, c Container) (string, error) {
 	}
 	args = append(args, c.Image)
 	args = append(args, c.Args...)
+	s.mu.Lock()
 	s.containers = append(s.containers, full)
+	s.mu.Unlock()
 	if _, err := s.Run(ctx, args...); err != nil {
 		return full, err
 	}

@@ -92,7 +92,7 @@ func startShop(t *testing.T, prefix string) *Shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("shop of %d containers healthy in %s", len(sb.containers), time.Since(start).Round(time.Second))
+	t.Logf("shop of %d containers healthy in %s", sb.Count(), time.Since(start).Round(time.Second))
 	return shop
 }
 

@@ -50,29 +50,31 @@ type Shop struct {
 // StartShop deploys the shop and waits until every container is healthy.
 func StartShop(ctx context.Context, sb *Sandbox, images Images) (*Shop, error) {
 	s := &Shop{Sandbox: sb, Images: images, MaxConnectionAge: 10 * time.Second}
+	var nats []Container
 	var names []string
 	for _, n := range natsNodes {
-		if _, err := sb.Start(ctx, Container{
+		nats = append(nats, Container{
 			Name: n, Image: images.Of("bazaar"), Volume: n,
 			Args: []string{"nats", "-instance", n, "-cluster-addr", "0.0.0.0:6222",
 				"-routes", "nats://nats-1:6222,nats://nats-2:6222,nats://nats-3:6222"},
-		}); err != nil {
-			return nil, err
-		}
+		})
 		names = append(names, n)
 	}
+	if err := sb.StartAll(ctx, nats); err != nil {
+		return nil, err
+	}
+	var services []Container
 	for _, svc := range stateful {
-		if err := s.StartInstance(ctx, svc, svc, images.Of(svc)); err != nil {
-			return nil, err
-		}
+		services = append(services, s.instance(svc, svc, images.Of(svc)))
 		names = append(names, svc)
 	}
 	for _, inst := range []string{"catalog-1", "catalog-2", "storefront-1", "storefront-2"} {
 		svc, _, _ := strings.Cut(inst, "-")
-		if err := s.StartInstance(ctx, svc, inst, images.Of(svc)); err != nil {
-			return nil, err
-		}
+		services = append(services, s.instance(svc, inst, images.Of(svc)))
 		names = append(names, inst)
+	}
+	if err := sb.StartAll(ctx, services); err != nil {
+		return nil, err
 	}
 	if err := sb.WaitHealthy(ctx, 2*time.Minute, names...); err != nil {
 		return nil, err
@@ -81,10 +83,17 @@ func StartShop(ctx context.Context, sb *Sandbox, images Images) (*Shop, error) {
 }
 
 // StartInstance starts one container of service svc named instance, from
+// image (see instance).
+func (s *Shop) StartInstance(ctx context.Context, svc, instance, image string) error {
+	_, err := s.Start(ctx, s.instance(svc, instance, image))
+	return err
+}
+
+// instance describes one container of service svc named instance, from
 // image. A stateful service's container mounts the service's volume (an
 // instance replacing another keeps its data); replicas answer to the
 // service's name as a DNS alias.
-func (s *Shop) StartInstance(ctx context.Context, svc, instance, image string) error {
+func (s *Shop) instance(svc, instance, image string) Container {
 	c := Container{Name: instance, Image: image, Publish: []string{"9090"}, Env: []string{
 		"BAZAAR_INSTANCE=" + instance,
 		"BAZAAR_LOG_LEVEL=warn",
@@ -105,8 +114,7 @@ func (s *Shop) StartInstance(ctx context.Context, svc, instance, image string) e
 	default:
 		c.Volume = svc
 	}
-	_, err := s.Start(ctx, c)
-	return err
+	return c
 }
 
 // StorefrontURLs are the published loopback URLs of the named storefront

@@ -176,15 +176,21 @@ func servedAtTheEnd(t *testing.T, res *load.Result, last int) {
 }
 
 // restartWhenDown returns a step starting the stopped container name
-// again and waiting until it is healthy.
+// again, after it has been down for at least downFor (a late step must
+// not shorten the outage), and waiting until it is healthy.
 func (s *Shop) restartWhenDown(name string) func(context.Context) error {
 	return func(ctx context.Context) error {
+		time.Sleep(downFor)
 		if err := s.Restart(ctx, name); err != nil {
 			return err
 		}
 		return s.WaitHealthy(ctx, time.Minute, name)
 	}
 }
+
+// downFor is the shortest time a killed stateful container or NATS node
+// stays down before it is started again.
+const downFor = 5 * time.Second
 
 // Lose a host of each kind, one after another, under load: a storefront
 // replica, a stateless replica (catalog), a stateful service (inventory,
@@ -199,9 +205,9 @@ func TestLosingAHostOfEachKind(t *testing.T) {
 		step{5 * time.Second, "kill storefront-2", kill("storefront-2")},
 		step{12 * time.Second, "kill catalog-2", kill("catalog-2")},
 		step{19 * time.Second, "kill inventory", kill("inventory")},
-		step{25 * time.Second, "start inventory again", shop.restartWhenDown("inventory")},
+		step{20 * time.Second, "start inventory again", shop.restartWhenDown("inventory")},
 		step{30 * time.Second, "kill nats-3", kill("nats-3")},
-		step{38 * time.Second, "start nats-3 again", shop.restartWhenDown("nats-3")},
+		step{31 * time.Second, "start nats-3 again", shop.restartWhenDown("nats-3")},
 	)
 	if rate := res.ErrorRate(); rate > 0.05 {
 		t.Errorf("%.1f%% of operations failed, want at most 5%%", 100*rate)

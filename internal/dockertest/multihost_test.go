@@ -113,9 +113,18 @@ func underLoad(t *testing.T, shop *Shop, storefronts []string, rate float64, d t
 		t.Fatal(err)
 	}
 	const workers = 16
-	doer, err := NewStorefronts(ctx, urls, workers, 1)
-	if err != nil {
-		t.Fatal(err)
+	// Preparing the shoppers signs them up; a shop that just became
+	// healthy on a busy machine may still shed those calls, so setup
+	// retries (the load itself never does).
+	var doer *Storefronts
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(2 * time.Second) {
+		if doer, err = NewStorefronts(ctx, urls, workers, 1); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		t.Logf("preparing shoppers (will retry): %.200v", err)
 	}
 	mix, err := load.NewMix(load.StandardMix())
 	if err != nil {

@@ -10,7 +10,7 @@ BUF     := $(TOOL) buf
 # Regression base for `buf breaking`: the previous commit of main.
 AGAINST ?= HEAD~1
 
-.PHONY: help deps run test test-short bench lint fmt vet staticcheck proto-lint gen gen-check breaking build clean
+.PHONY: help deps run test test-short bench lint fmt vet staticcheck proto-lint gen gen-check breaking build images clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ breaking: ## fail if the contracts break callers of the previous commit (AGAINST
 
 build: ## build every binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+
+images: ## build the container images (FROM scratch, one per service and the CLI): deploy/docker
+	bash deploy/docker/build-images.sh
 
 clean: ## remove build output and the local shop's data
 	rm -rf bin .bazaar

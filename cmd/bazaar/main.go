@@ -46,6 +46,7 @@ func commands() []command {
 		{"logs", "print the instances' merged logs: logs [SERVICE] [-f]", runLogs},
 		{"fault", "inject latency, errors or a blackhole between services: fault 'FROM->TO' …", runFault},
 		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
+		{"probe", "exit 0 if the process whose admin port is -admin-addr is ready (container health checks)", runProbe},
 		{"load", "drive the storefront with the standard workload, open-loop, and report latencies", runLoad},
 		{"chaos", "run one fault experiment under load and report what held: chaos EXPERIMENT (chaos list)", runChaos},
 		{"verify", "check the order flow's invariants through the services' APIs", runVerify},

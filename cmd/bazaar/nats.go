@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/natsserver"
 	"github.com/bazaar-shop/bazaar/platform/config"
+	"github.com/bazaar-shop/bazaar/platform/daemon"
 	"github.com/bazaar-shop/bazaar/platform/identity"
 )
 
@@ -39,15 +41,18 @@ func busTLS(f identity.Files) (*tls.Config, error) {
 // answers /healthz and /readyz like every service's.
 func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := config.NewFlagSet("bazaar nats")
-	var addr, adminAddr, data, name string
+	var addr, adminAddr, data, name, clusterAddr, clusterName, routes string
 	fs.AddrVar(&addr, "nats-addr", "127.0.0.1:4222", "client listen address")
 	fs.AddrVar(&adminAddr, "admin-addr", "127.0.0.1:0", "admin HTTP listen address: /healthz /readyz")
 	fs.StringVar(&data, "data", ".bazaar/nats", "JetStream storage directory")
-	fs.StringVar(&name, "instance", "nats-1", "server name")
+	fs.StringVar(&name, "instance", "nats-1", "server name (unique in a cluster)")
 	var tlsFiles identity.Files
 	fs.StringVar(&tlsFiles.Cert, "tls-cert", "", "PEM certificate of the bus's identity (spiffe://bazaar.local/svc/nats); with -tls-key and -tls-ca every client must present a certificate of the shop")
 	fs.StringVar(&tlsFiles.Key, "tls-key", "", "PEM private key of -tls-cert")
 	fs.StringVar(&tlsFiles.CA, "tls-ca", "", "PEM certificate of the shop's CA")
+	fs.StringVar(&clusterAddr, "cluster-addr", "", "route listen address of a cluster node, e.g. 0.0.0.0:6222 (empty: a single server)")
+	fs.StringVar(&clusterName, "cluster-name", natsserver.DefaultClusterName, "cluster name, the same on every node")
+	fs.StringVar(&routes, "routes", "", "comma-separated route URLs of the cluster's nodes, e.g. nats://nats-1:6222,nats://nats-2:6222 (this node's own is ignored)")
 	if err := fs.Parse(args, os.LookupEnv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage(stdout)
@@ -59,7 +64,10 @@ func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	srv, err := natsserver.Start(natsserver.Config{Addr: addr, StoreDir: data, Name: name, TLS: tlsConfig})
+	srv, err := natsserver.Start(natsserver.Config{
+		Addr: addr, StoreDir: data, Name: name, TLS: tlsConfig,
+		ClusterAddr: clusterAddr, ClusterName: clusterName, Routes: splitList(routes),
+	})
 	if err != nil {
 		return err
 	}
@@ -77,7 +85,7 @@ func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	admin := &http.Server{Addr: adminAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- admin.ListenAndServe() }()
-	log.Info("nats serving", "url", srv.ClientURL(), "admin", adminAddr, "store", data)
+	log.Info("nats serving", "url", srv.ClientURL(), "admin", adminAddr, "store", data, "cluster", clusterAddr, "routes", routes)
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -88,4 +96,32 @@ func runNATS(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	_ = admin.Shutdown(sctx)
 	log.Info("nats stopped")
 	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// runProbe is `bazaar probe`: the health probe of a container running
+// `bazaar nats` (images FROM scratch have no curl). It asks the admin
+// listener (-admin-addr, BAZAAR_ADMIN_ADDR) for /readyz and fails unless
+// it answers 200.
+func runProbe(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := config.NewFlagSet("bazaar probe")
+	var adminAddr string
+	fs.AddrVar(&adminAddr, "admin-addr", "127.0.0.1:8222", "admin HTTP address to ask for /readyz")
+	if err := fs.Parse(args, os.LookupEnv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage(stdout)
+		}
+		return err
+	}
+	return daemon.Probe(ctx, adminAddr)
 }

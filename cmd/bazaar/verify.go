@@ -23,6 +23,7 @@ type verifyConfig struct {
 	grace  time.Duration
 	wait   time.Duration
 	asJSON bool
+	port   int
 }
 
 func parseVerify(args []string, stdout io.Writer) (verifyConfig, error) {
@@ -32,6 +33,8 @@ func parseVerify(args []string, stdout io.Writer) (verifyConfig, error) {
 	fs.DurationVar(&c.grace, "grace", verify.DefaultGrace, "how long an order may stay PENDING, or wait for its shipment and e-mail, before it is a violation")
 	fs.DurationVar(&c.wait, "wait", 0, "keep checking while orders are in flight, up to this long")
 	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
+	fs.IntVar(&c.port, "grpc-port", 0, "dial each service as dns:///SERVICE:PORT (containers) instead of through the registry of -data")
+	fs.Check("grpc-port", func() bool { return c.port >= 0 && c.port < 65536 }, "must be a port number")
 	fs.Check("grace", func() bool { return c.grace > 0 }, "must be positive")
 	fs.Check("wait", func() bool { return c.wait >= 0 }, "must not be negative")
 	err := fs.Parse(args, os.LookupEnv)
@@ -50,21 +53,7 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	path := supervisor.RegistryPath(c.data)
-	snap, err := registry.Read(path)
-	if err != nil {
-		return cannotCheck(err)
-	}
-	// With -wait, a service missing now may be back before the wait
-	// ends: Run reads again until then.
-	if down := verify.Missing(snap); len(down) > 0 && c.wait == 0 {
-		return cannotCheck(fmt.Errorf("not running (no ready instance in %s): %s", path, strings.Join(down, ", ")))
-	}
-	creds, err := operatorCredentials(c.data)
-	if err != nil {
-		return cannotCheck(err)
-	}
-	clients, closeAll, err := verify.Dial(path, creds)
+	clients, closeAll, err := verifyClients(c)
 	if err != nil {
 		return cannotCheck(err)
 	}
@@ -87,6 +76,30 @@ func runVerify(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return &verify.ExitError{Code: verify.ExitViolation, Err: fmt.Errorf("invariants violated: %d (see the report)", n)}
 	}
 	return nil
+}
+
+// verifyClients dials the services by DNS with -grpc-port, else through
+// the local registry, which must list every service unless -wait allows
+// them time to come back.
+func verifyClients(c verifyConfig) (verify.Clients, func(), error) {
+	if c.port != 0 {
+		return verify.DialDNS(c.port, nil) // containers run without mTLS (docs/deploy.md)
+	}
+	path := supervisor.RegistryPath(c.data)
+	snap, err := registry.Read(path)
+	if err != nil {
+		return verify.Clients{}, nil, err
+	}
+	// With -wait, a service missing now may be back before the wait
+	// ends: Run reads again until then.
+	if down := verify.Missing(snap); len(down) > 0 && c.wait == 0 {
+		return verify.Clients{}, nil, fmt.Errorf("not running (no ready instance in %s): %s", path, strings.Join(down, ", "))
+	}
+	creds, err := operatorCredentials(c.data)
+	if err != nil {
+		return verify.Clients{}, nil, err
+	}
+	return verify.Dial(path, creds)
 }
 
 func cannotCheck(err error) error {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -31,7 +32,19 @@ type Config struct {
 	// (identity.ServerTLS: a certificate from the shop's CA is required);
 	// nil serves plaintext.
 	TLS *tls.Config
+	// ClusterAddr is the listen address for routes from the other nodes
+	// of a cluster ("0.0.0.0:6222"); "" runs a single server.
+	ClusterAddr string
+	// ClusterName names the cluster; every node must use the same one.
+	ClusterName string
+	// Routes are the other nodes' route URLs ("nats://nats-2:6222"); a
+	// node's own URL among them is ignored, so every node may be given the
+	// same list.
+	Routes []string
 }
+
+// DefaultClusterName is the cluster name when Config.ClusterName is empty.
+const DefaultClusterName = "bazaar"
 
 // Server is a running embedded NATS server.
 type Server struct {
@@ -74,6 +87,9 @@ func Start(cfg Config) (*Server, error) {
 		opts.TLSVerify = true
 		opts.TLSTimeout = 5
 	}
+	if err := cluster(cfg, opts); err != nil {
+		return nil, err
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)
@@ -86,13 +102,54 @@ func Start(cfg Config) (*Server, error) {
 	return &Server{ns: ns}, nil
 }
 
+// cluster sets the cluster options of opts from cfg: a route listener and
+// the routes to the other nodes, which together make a JetStream cluster
+// (JetStream's clustered mode needs a server name and a cluster name).
+func cluster(cfg Config, opts *server.Options) error {
+	if cfg.ClusterAddr == "" {
+		if len(cfg.Routes) > 0 {
+			return errors.New("start nats: routes given without a cluster address")
+		}
+		return nil
+	}
+	host, portStr, err := net.SplitHostPort(cfg.ClusterAddr)
+	if err != nil {
+		return fmt.Errorf("start nats: cluster address %q: %w", cfg.ClusterAddr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 {
+		return fmt.Errorf("start nats: cluster port %q: must be a positive number", portStr)
+	}
+	if cfg.Name == "" {
+		return errors.New("start nats: a cluster node needs a server name")
+	}
+	name := cfg.ClusterName
+	if name == "" {
+		name = DefaultClusterName
+	}
+	opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: port}
+	for _, r := range cfg.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme != "nats" || u.Port() == "" {
+			return fmt.Errorf("start nats: route %q: want nats://host:port", r)
+		}
+		opts.Routes = append(opts.Routes, u)
+	}
+	return nil
+}
+
 // ClientURL is the URL clients connect to ("nats://127.0.0.1:4222").
 func (s *Server) ClientURL() string { return s.ns.ClientURL() }
 
-// Ready reports whether the server takes connections and JetStream is on.
+// Ready reports whether the server takes connections and JetStream is on;
+// in a cluster, also that the node is current with the JetStream meta
+// group (a quorum of nodes is up and a leader is elected).
 func (s *Server) Ready() bool {
-	return s.ns.ReadyForConnections(100*time.Millisecond) && s.ns.JetStreamEnabled()
+	return s.ns.ReadyForConnections(100*time.Millisecond) && s.ns.JetStreamEnabled() && s.ns.JetStreamIsCurrent()
 }
+
+// Clustered reports whether the node runs JetStream in clustered mode.
+func (s *Server) Clustered() bool { return s.ns.JetStreamIsClustered() }
 
 // Shutdown stops the server and waits until it has.
 func (s *Server) Shutdown() {

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"fmt"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -32,6 +34,18 @@ func contracts() map[string]protoreflect.FileDescriptor {
 // credentials of the connection to each service (the operator's mTLS
 // identity); nil dials plaintext.
 func Dial(registryPath string, creds func(service string) credentials.TransportCredentials) (Clients, func(), error) {
+	return dial(func(name string) string { return client.Target(name, "") }, registryPath, creds)
+}
+
+// DialDNS connects to every service of Services by its DNS name on port
+// (targets "dns:///<service>:<port>"), as in containers where each service
+// name resolves to its replicas. Like Dial it does not connect until the
+// first call; creds is as for Dial.
+func DialDNS(port int, creds func(service string) credentials.TransportCredentials) (Clients, func(), error) {
+	return dial(func(name string) string { return fmt.Sprintf("dns:///%s:%d", name, port) }, "", creds)
+}
+
+func dial(target func(service string) string, registryPath string, creds func(service string) credentials.TransportCredentials) (Clients, func(), error) {
 	files := contracts()
 	conns := make(map[string]*grpc.ClientConn, len(files))
 	closeAll := func() {
@@ -47,7 +61,7 @@ func Dial(registryPath string, creds func(service string) credentials.TransportC
 		if creds != nil {
 			opts.Credentials = creds(name)
 		}
-		cc, err := client.Dial(client.Target(name, ""), opts)
+		cc, err := client.Dial(target(name), opts)
 		if err != nil {
 			closeAll()
 			return Clients{}, nil, err

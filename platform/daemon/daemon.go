@@ -72,6 +72,9 @@ type Settings struct {
 	MaxInFlight int
 	// TLS are the files of the service's mTLS identity (tls.go).
 	TLS TLSSettings
+	// MaxConnectionAge is how long a client connection to this service
+	// lives before GOAWAY, so clients resolving by DNS find new replicas.
+	MaxConnectionAge time.Duration
 }
 
 // Program describes the service a binary runs.
@@ -187,7 +190,7 @@ func Run(ctx context.Context, cmd Command, args []string, lookupEnv func(string)
 	shedder := resilience.NewShedder(resilience.ShedConfig{CPUThreshold: s.ShedCPU})
 	scfg := server.Config{
 		GRPCAddr: s.GRPCAddr, AdminAddr: s.AdminAddr, HTTPAddr: s.HTTPAddr,
-		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout,
+		PreDrainDelay: s.DrainDelay, DrainTimeout: s.DrainTimeout, MaxConnectionAge: s.MaxConnectionAge,
 		UnaryInterceptors: serverInterceptors(ctx, s, shedder),
 	}
 	ident, err := secure(s, o.network != nil, &scfg)
@@ -265,6 +268,8 @@ func parseSettings(prog Program, args []string, lookupEnv func(string) (string, 
 	fs.IntVar(&s.StreamReplicas, "stream-replicas", 1, "replicas of the event streams this service creates (3 on a NATS cluster)")
 	fs.Float64Var(&s.ShedCPU, "shed-cpu", 0.8, "CPU utilisation (0..1] from which calls beyond the measured capacity are shed; above 1 never sheds")
 	fs.IntVar(&s.MaxInFlight, "max-in-flight", client.DefaultMaxInFlight, "most calls in flight to each upstream service (bulkhead); -1 for no cap")
+	fs.DurationVar(&s.MaxConnectionAge, "max-connection-age", server.DefaultMaxConnectionAge, "how long a client connection lives before the server asks it to reconnect (clients then see new replicas)")
+	fs.Check("max-connection-age", func() bool { return s.MaxConnectionAge > 0 }, "must be positive")
 	fs.Check("shed-cpu", func() bool { return s.ShedCPU > 0 }, "must be positive")
 	fs.Check("max-in-flight", func() bool { return s.MaxInFlight >= 1 || s.MaxInFlight == -1 }, "must be at least 1, or -1 for no cap")
 	fs.Check("stream-replicas", func() bool { return s.StreamReplicas >= 1 && s.StreamReplicas <= 5 }, "must be in 1..5")
@@ -378,6 +383,9 @@ func (e *Env) DataPath(file string) string { return filepath.Join(e.Settings.Dat
 // message, which names the service, on stderr.
 // It returns the exit status for os.Exit.
 func Main(ctx context.Context, cmd Command) int {
+	if len(os.Args) > 1 && os.Args[1] == ProbeCommand {
+		return probeMain(ctx, cmd.Program, os.Args[2:])
+	}
 	ejection.Register()
 	err := Run(ctx, cmd, os.Args[1:], os.LookupEnv)
 	switch {

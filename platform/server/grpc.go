@@ -11,11 +11,15 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
+// DefaultMaxConnectionAge is how long a client connection lives, by
+// default, before GOAWAY makes the client reconnect and rebalance onto new
+// replicas (Config.MaxConnectionAge).
+const DefaultMaxConnectionAge = 5 * time.Minute
+
 // gRPC connection management. Clients' keepalive pings must be at least
 // keepaliveMinTime apart, or the server closes the connection.
 const (
 	connectionTimeout     = 5 * time.Second  // to finish the connection handshake
-	maxConnectionAge      = 5 * time.Minute  // then GOAWAY, so clients rebalance onto new replicas
 	maxConnectionAgeGrace = 30 * time.Second // for in-flight calls on an aged connection
 	maxConnectionIdle     = 15 * time.Minute // without calls, then GOAWAY
 	keepaliveTime         = time.Minute      // server ping after this much silence
@@ -34,7 +38,7 @@ func grpcOptions(cfg Config, tel *telemetry.Telemetry) []grpc.ServerOption {
 		grpc.ConnectionTimeout(connectionTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle:     maxConnectionIdle,
-			MaxConnectionAge:      maxConnectionAge,
+			MaxConnectionAge:      cfg.MaxConnectionAge,
 			MaxConnectionAgeGrace: maxConnectionAgeGrace,
 			Time:                  keepaliveTime,
 			Timeout:               keepaliveTimeout,

@@ -54,6 +54,11 @@ type Config struct {
 	// DrainTimeout bounds the wait for in-flight calls and requests once
 	// draining starts; what is still running then is cut off. Default 10s.
 	DrainTimeout time.Duration
+	// MaxConnectionAge is how long a client connection lives before the
+	// server sends GOAWAY, so clients re-resolve and spread onto replicas
+	// added since. Default 5 minutes; shorter where replicas come and go
+	// behind DNS (containers).
+	MaxConnectionAge time.Duration
 
 	// UnaryInterceptors run on every unary call, in order, after the
 	// telemetry interceptors (so what they refuse is still counted and
@@ -83,6 +88,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("HTTPReadHeaderTimeout (%s) must not be negative", c.HTTPReadHeaderTimeout)
 	case c.PreDrainDelay < 0 || c.DrainTimeout < 0:
 		return c, fmt.Errorf("PreDrainDelay (%s) and DrainTimeout (%s) must not be negative", c.PreDrainDelay, c.DrainTimeout)
+	case c.MaxConnectionAge < 0:
+		return c, fmt.Errorf("MaxConnectionAge (%s) must not be negative", c.MaxConnectionAge)
+	}
+	if c.MaxConnectionAge == 0 {
+		c.MaxConnectionAge = DefaultMaxConnectionAge
 	}
 	if c.MaxRecvMsgBytes == 0 {
 		c.MaxRecvMsgBytes = DefaultMaxMsgBytes

@@ -3,14 +3,15 @@
 # docs/benchmarks.md (machine, commands, results). Run it on a quiet
 # machine: the load generator shares the cores with the shop.
 #   RATES   the sweep's rates (default 50,100,200,400)
-#   SECONDS each rate's duration (default 10)
+#   BENCH_SECONDS each rate's duration (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 RATES=${RATES:-50,100,200,400}
-SECONDS_PER_RATE=${SECONDS:-10}
+SECONDS_PER_RATE=${BENCH_SECONDS:-10}
 OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+SHOP_PID=
+trap '[ -n "$SHOP_PID" ] && kill -INT "$SHOP_PID" 2>/dev/null && wait "$SHOP_PID"; rm -rf "$OUT"' EXIT
 BIN=$OUT/bazaar
 $GO build -o "$BIN" ./cmd/bazaar
 
@@ -61,7 +62,7 @@ start_shop() { # mode data port
   done
   cat "$log"; return 1
 }
-stop_shop() { kill -INT "$SHOP_PID"; wait "$SHOP_PID" || true; }
+stop_shop() { kill -INT "$SHOP_PID"; wait "$SHOP_PID" || true; SHOP_PID=; }
 
 for mode in distributed single; do
   data=$OUT/data-$mode
@@ -74,7 +75,7 @@ for mode in distributed single; do
   sleep 5 # idle
   "$BIN" load -url "$url" -data "$data" "${pids[@]}" -rate 1 -duration 2s -workers 4 >"$OUT/idle-$mode.txt" 2>/dev/null
   echo "Idle (a 2 s trickle at 1 op/s), memory per process:" >>"$OUT/report.md"
-  block <(sed -n '/^process/,$p' "$OUT/idle-$mode.txt")
+  block <(sed -n '/^ *process /,$p' "$OUT/idle-$mode.txt")
   echo "Sweep (\`bazaar load -sweep $RATES -duration ${SECONDS_PER_RATE}s\`):" >>"$OUT/report.md"
   "$BIN" load -url "$url" -data "$data" "${pids[@]}" -sweep "$RATES" -duration "${SECONDS_PER_RATE}s" -workers 128 >"$OUT/sweep-$mode.txt" 2>/dev/null
   block "$OUT/sweep-$mode.txt"

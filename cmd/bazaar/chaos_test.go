@@ -65,6 +65,10 @@ func TestFaultMatrix(t *testing.T) {
 			o.Recover = 12 * time.Second // a restart on a busy CI machine takes seconds
 		case chaos.Pause:
 			o.Fault = 10 * time.Second // a hang that outlasts every deadline and probe
+		case chaos.Errors:
+			// Enough calls to measure the retries on: orders charges only
+			// for checkouts, about one in 22 operations, a few seconds later.
+			o.Fault = 8 * time.Second
 		case chaos.Overload:
 			o.Workers = workers * 8
 		}

@@ -63,20 +63,24 @@ func (e Experiment) Name() string {
 	return fmt.Sprintf("%s:%s", e.Kind, e.Service)
 }
 
-// Components are the processes of a local shop an experiment can target:
+// components are the processes of a local shop an experiment can target:
 // the services and the event bus.
-var components = []string{
-	"storefront", "accounts", "catalog", "pricing", "cart", "inventory",
-	"orders", "payment", "shipping", "notifications", "recommendations", "nats",
+func components() []string {
+	return []string{
+		"storefront", "accounts", "catalog", "pricing", "cart", "inventory",
+		"orders", "payment", "shipping", "notifications", "recommendations", "nats",
+	}
 }
 
-// callPaths are the synchronous calls between services (BLUEPRINT §2)
-// that path faults apply to, as caller -> callees.
-var callPaths = map[string][]string{
-	"storefront":      {"accounts", "catalog", "pricing", "cart", "inventory", "orders", "recommendations", "notifications", "shipping"},
-	"orders":          {"catalog", "pricing", "shipping", "inventory", "payment"},
-	"cart":            {"catalog"},
-	"recommendations": {"catalog"},
+// callPaths returns the services caller calls synchronously (BLUEPRINT
+// §2): the paths that path faults apply to.
+func callPaths(caller string) []string {
+	return map[string][]string{
+		"storefront":      {"accounts", "catalog", "pricing", "cart", "inventory", "orders", "recommendations", "notifications", "shipping"},
+		"orders":          {"catalog", "pricing", "shipping", "inventory", "payment"},
+		"cart":            {"catalog"},
+		"recommendations": {"catalog"},
+	}[caller]
 }
 
 // Parse reads an experiment name (see Name).
@@ -91,8 +95,8 @@ func Parse(name string) (Experiment, error) {
 		return e, nil
 	case Kill, Pause, DiskFull:
 		e.Service = target
-		if !slices.Contains(components, target) {
-			return e, fmt.Errorf("experiment %q: unknown component %q (want one of %s)", name, target, strings.Join(components, ", "))
+		if !slices.Contains(components(), target) {
+			return e, fmt.Errorf("experiment %q: unknown component %q (want one of %s)", name, target, strings.Join(components(), ", "))
 		}
 		if e.Kind == DiskFull && target == "storefront" {
 			return e, fmt.Errorf("experiment %q: the storefront keeps no data", name)
@@ -104,7 +108,7 @@ func Parse(name string) (Experiment, error) {
 			return e, fmt.Errorf("experiment %q: want %s:FROM->TO", name, kind)
 		}
 		e.From, e.Service = strings.TrimSpace(from), strings.TrimSpace(to)
-		if !slices.Contains(callPaths[e.From], e.Service) {
+		if !slices.Contains(callPaths(e.From), e.Service) {
 			return e, fmt.Errorf("experiment %q: %s does not call %s", name, e.From, e.Service)
 		}
 		return e, nil
@@ -119,14 +123,14 @@ func Parse(name string) (Experiment, error) {
 // and overload.
 func Matrix() []Experiment {
 	var m []Experiment
-	for _, c := range components {
+	for _, c := range components() {
 		m = append(m, Experiment{Kind: Kill, Service: c})
 	}
-	for _, c := range components {
+	for _, c := range components() {
 		m = append(m, Experiment{Kind: Pause, Service: c})
 	}
 	paths := []Experiment{{From: "orders", Service: "payment"}}
-	for _, to := range callPaths["storefront"] {
+	for _, to := range callPaths("storefront") {
 		paths = append(paths, Experiment{From: "storefront", Service: to})
 	}
 	for _, k := range []Kind{Latency, Blackhole} {

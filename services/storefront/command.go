@@ -34,6 +34,9 @@ func Command(version string) daemon.Command {
 			fs.StringVar(&cfg.BaseCurrency, "base-currency", "USD", "currency catalog prices are kept in")
 			fs.DurationVar(&cfg.CatalogFreshFor, "catalog-fresh-for", 0, "how long a catalog answer is reused without asking again (0: default)")
 			fs.DurationVar(&cfg.StaleFor, "stale-for", 0, "how long the last good catalog answer is served while catalog is down (0: default)")
+			fs.DurationVar(&cfg.AvailabilityFreshFor, "availability-fresh-for", 0, "how long a product page reuses its stock line (0: default 1s)")
+			fs.DurationVar(&cfg.RecommendationsFreshFor, "recommendations-fresh-for", 0, "how long a product page reuses its recommendations (0: default 30s)")
+			fs.DurationVar(&cfg.ConversionFreshFor, "conversion-fresh-for", 0, "how long converted prices are reused (0: default 10s)")
 			fs.Float64Var(&cfg.RateLimit, "rate-limit", DefaultRateLimit, "requests per second each client (session, or address without one) may make; negative: no limit")
 			fs.IntVar(&cfg.RateBurst, "rate-burst", DefaultRateBurst, "requests a client may make at once beyond its rate")
 			fs.StringVar(&keyFile, "session-key-file", "", "file holding the session signing key, created on first start; "+

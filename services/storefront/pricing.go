@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	pricingv1 "github.com/bazaar-shop/bazaar/api/bazaar/pricing/v1"
@@ -63,13 +64,19 @@ func wellKnownSymbols() map[string]string {
 	return map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 }
 
+// maxCachedConversions bounds the batches of converted amounts kept.
+const maxCachedConversions = 4096
+
 // pricingCache calls pricing with a deadline, keeping its currency list for
-// a minute (and serving it stale while pricing is down).
+// a minute (and serving it stale while pricing is down), and converted
+// amounts for ConversionFreshFor (never served past that: while pricing
+// is down, pages show the base currency with a notice).
 type pricingCache struct {
-	client     pricingv1.PricingServiceClient
-	timeout    time.Duration
-	log        *slog.Logger
-	currencies *stalecache.Cache[currencyList]
+	client      pricingv1.PricingServiceClient
+	timeout     time.Duration
+	log         *slog.Logger
+	currencies  *stalecache.Cache[currencyList]
+	conversions *stalecache.Cache[[]*typesv1.Money]
 }
 
 func newPricingCache(cfg Config, client pricingv1.PricingServiceClient, log *slog.Logger) (*pricingCache, error) {
@@ -83,7 +90,16 @@ func newPricingCache(cfg Config, client pricingv1.PricingServiceClient, log *slo
 	if err != nil {
 		return nil, err
 	}
-	return &pricingCache{client: client, timeout: cfg.PricingTimeout, log: log, currencies: currencies}, nil
+	conversions, err := stalecache.New[[]*typesv1.Money](stalecache.Options{
+		FreshFor:   cfg.ConversionFreshFor,
+		StaleFor:   cfg.ConversionFreshFor,
+		MaxEntries: maxCachedConversions,
+		Now:        cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &pricingCache{client: client, timeout: cfg.PricingTimeout, log: log, currencies: currencies, conversions: conversions}, nil
 }
 
 // listCurrencies returns pricing's currencies, or false when pricing is
@@ -162,7 +178,10 @@ func (p *pricingCache) quote(ctx context.Context, list currencyList, known bool,
 		// checked: pricing is down.
 		return p.fallback(ctx, list, amounts, want, errors.New("currency list unavailable"))
 	}
-	converted, err := p.convert(ctx, amounts, want)
+	res, err := p.conversions.Get(ctx, conversionKey(amounts, want), func(ctx context.Context) ([]*typesv1.Money, error) {
+		return p.convert(ctx, amounts, want)
+	})
+	converted := res.Value
 	if err != nil {
 		return p.fallback(ctx, list, amounts, want, err)
 	}
@@ -180,6 +199,17 @@ func (p *pricingCache) fallback(ctx context.Context, list currencyList, amounts 
 // conversionNotice is the notice shown when prices stay in base.
 func conversionNotice(base string) string {
 	return fmt.Sprintf("Prices are shown in %s while currency conversion is unavailable.", base)
+}
+
+// conversionKey names the conversion of amounts to currency to: the
+// target, then each amount exactly.
+func conversionKey(amounts []*typesv1.Money, to string) string {
+	var b strings.Builder
+	b.WriteString(to)
+	for _, m := range amounts {
+		fmt.Fprintf(&b, "|%s %d %d", m.GetCurrencyCode(), m.GetUnits(), m.GetNanos())
+	}
+	return b.String()
 }
 
 // convert asks pricing for amounts in currency to, checking the answer.

@@ -55,6 +55,13 @@ const (
 	// DefaultRecommendationsTimeout is the default of
 	// Config.RecommendationsTimeout.
 	DefaultRecommendationsTimeout = 150 * time.Millisecond
+	// DefaultAvailabilityFreshFor is the default of Config.AvailabilityFreshFor.
+	DefaultAvailabilityFreshFor = time.Second
+	// DefaultRecommendationsFreshFor is the default of
+	// Config.RecommendationsFreshFor.
+	DefaultRecommendationsFreshFor = 30 * time.Second
+	// DefaultConversionFreshFor is the default of Config.ConversionFreshFor.
+	DefaultConversionFreshFor = 10 * time.Second
 	// DefaultSessionMaxAge is the default of Config.SessionMaxAge.
 	DefaultSessionMaxAge = 30 * 24 * time.Hour
 	// MinSessionKeyBytes is the shortest Config.SessionKey accepted.
@@ -89,6 +96,19 @@ type Config struct {
 	// RecommendationsTimeout is the deadline of the recommendations call
 	// of a product page (default 150ms): past it the strip is left out.
 	RecommendationsTimeout time.Duration
+	// AvailabilityFreshFor is how long a product page reuses inventory's
+	// answer for that product (default 1s). It only words the page's
+	// stock line; checkout reserves against inventory itself.
+	AvailabilityFreshFor time.Duration
+	// RecommendationsFreshFor is how long a product page reuses the
+	// recommendations for that product (default 30s): co-purchase counts
+	// change slowly.
+	RecommendationsFreshFor time.Duration
+	// ConversionFreshFor is how long converted prices are reused for the
+	// same amounts and currency (default 10s): a rate change shows on
+	// pages within this long. Orders are priced by the services, never
+	// from this cache.
+	ConversionFreshFor time.Duration
 	// SessionKey signs session cookies and derives CSRF tokens (HMAC-SHA256);
 	// at least MinSessionKeyBytes random bytes, the same for every replica
 	// and kept across restarts (see LoadSessionKey). Required.
@@ -142,6 +162,7 @@ type Storefront struct {
 	sessions *sessions
 	catalog  *catalogCache
 	pricing  *pricingCache
+	extras   *extrasCache
 	log      *slog.Logger
 	limiter  *clientLimiter // nil: no rate limit
 	pages    map[string]*template.Template
@@ -169,6 +190,10 @@ func New(cfg Config, deps Deps) (*Storefront, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storefront: pricing cache: %w", err)
 	}
+	extras, err := newExtrasCache(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("storefront: %w", err)
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, fmt.Errorf("storefront: templates: %w", err)
@@ -178,7 +203,7 @@ func New(cfg Config, deps Deps) (*Storefront, error) {
 		return nil, fmt.Errorf("storefront: static files: %w", err)
 	}
 	s := &Storefront{
-		cfg: cfg, deps: deps, catalog: catalog, pricing: pricing, log: deps.Logger, pages: pages, static: static,
+		cfg: cfg, deps: deps, catalog: catalog, pricing: pricing, extras: extras, log: deps.Logger, pages: pages, static: static,
 		sessions: newSessions(cfg.SessionKey, cfg.SessionMaxAge, cfg.Now),
 	}
 	if cfg.RateLimit > 0 {
@@ -208,6 +233,9 @@ func (c Config) withDefaults() (Config, error) {
 		{"CallTimeout", &c.CallTimeout, DefaultCallTimeout},
 		{"InventoryTimeout", &c.InventoryTimeout, DefaultInventoryTimeout},
 		{"RecommendationsTimeout", &c.RecommendationsTimeout, DefaultRecommendationsTimeout},
+		{"AvailabilityFreshFor", &c.AvailabilityFreshFor, DefaultAvailabilityFreshFor},
+		{"RecommendationsFreshFor", &c.RecommendationsFreshFor, DefaultRecommendationsFreshFor},
+		{"ConversionFreshFor", &c.ConversionFreshFor, DefaultConversionFreshFor},
 		{"SessionMaxAge", &c.SessionMaxAge, DefaultSessionMaxAge},
 	}
 	for _, d := range durations {

@@ -4,9 +4,12 @@
 //
 // Rates live in the service's own SQLite database as exact decimal
 // strings; a new database is seeded with a set of real-world rates and
-// later starts keep whatever rates were set since. Conversion multiplies
-// by rate_to / rate_from exactly and rounds half-to-even once, at the end,
-// to the target currency's minor unit.
+// later starts keep whatever rates were set since. The service keeps the
+// rates in memory too: a rate set through this instance applies from the
+// next call on, one set through another replica sharing the database
+// within ratesMaxAge (1 s). Conversion multiplies by rate_to / rate_from
+// exactly and rounds half-to-even once, at the end, to the target
+// currency's minor unit.
 package pricing
 
 import (

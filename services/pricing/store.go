@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/bazaar-shop/bazaar/platform/money"
@@ -19,9 +20,31 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// store keeps currencies and rates in the service's own database.
+// ratesMaxAge bounds how stale the currencies a store serves may be. A
+// store keeps the last currencies it read in memory and reads them again
+// once that read began ratesMaxAge ago or more: a rate set through another
+// store on the same database (another replica) shows within ratesMaxAge,
+// and a rate set through this store shows at once (setRate drops the
+// cached copy).
+const ratesMaxAge = time.Second
+
+// store keeps currencies and rates in the service's own database, with an
+// in-memory copy of them for the hot path (Convert).
 type store struct {
 	db *storage.DB
+	// now is the clock the age of the cached copy is measured on.
+	now func() time.Time
+
+	mu sync.Mutex
+	// cached is the last currencies read, shared and read-only; nil when
+	// there is none to serve.
+	cached []currency
+	// readAt is when the read that returned cached began.
+	readAt time.Time
+	// writes counts this store's writes (setRate, seed): a read that
+	// began before a write ended may hold the state before it and is not
+	// cached.
+	writes uint64
 }
 
 // openStore opens (creating and migrating when needed) the database at
@@ -35,7 +58,7 @@ func openStore(ctx context.Context, dsn string, opts ...storage.Option) (*store,
 	if err != nil {
 		return nil, fmt.Errorf("open pricing store: %w", err)
 	}
-	return &store{db: db}, nil
+	return &store{db: db, now: time.Now}, nil
 }
 
 // close closes the database.
@@ -56,6 +79,7 @@ func (s *store) ping(ctx context.Context) error {
 // currency is left as it is, so later starts keep changed rates.
 func (s *store) seed(ctx context.Context, seeds []seedCurrency, base string, rateTime time.Time) (bool, error) {
 	seeded := false
+	defer s.dropCached()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		seeded = false // InTx may run this again
 		var n int
@@ -90,8 +114,47 @@ func (s *store) seed(ctx context.Context, seeds []seedCurrency, base string, rat
 // selectCurrencies is the column list scanCurrency reads.
 const selectCurrencies = `SELECT code, name, symbol, minor_unit_digits, is_base, rate, rate_set_time FROM currencies`
 
-// currencies returns every currency, the base first, then by code.
+// currencies returns every currency, the base first, then by code, as
+// read from the database less than ratesMaxAge ago. The slice and the
+// rates in it are shared: callers must not modify them.
 func (s *store) currencies(ctx context.Context) ([]currency, error) {
+	s.mu.Lock()
+	if s.cached != nil && s.now().Sub(s.readAt) < ratesMaxAge {
+		cs := s.cached
+		s.mu.Unlock()
+		return cs, nil
+	}
+	writes := s.writes
+	s.mu.Unlock()
+
+	start := s.now()
+	cs, err := s.readCurrencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Keep the read unless this store wrote meanwhile (the read may have
+	// missed that write) or a read that began later is cached already.
+	if s.writes == writes && (s.cached == nil || start.After(s.readAt)) {
+		s.cached, s.readAt = cs, start
+	}
+	return cs, nil
+}
+
+// dropCached forgets the cached currencies, so the next currencies call
+// reads the database; every write of the store calls it once it is over,
+// committed or not.
+func (s *store) dropCached() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	s.cached = nil
+}
+
+// readCurrencies reads every currency from the database, the base first,
+// then by code.
+func (s *store) readCurrencies(ctx context.Context) ([]currency, error) {
 	rows, err := s.db.QueryContext(ctx, selectCurrencies+` ORDER BY is_base DESC, code`)
 	if err != nil {
 		return nil, fmt.Errorf("list currencies: %w", err)
@@ -119,6 +182,7 @@ func (s *store) setRate(ctx context.Context, code string, rate *big.Rat, at time
 		return currency{}, fmt.Errorf("set rate of %s: %w", code, err)
 	}
 	var c currency
+	defer s.dropCached()
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		c, err = scanCurrency(tx.QueryRowContext(ctx, s.db.Dialect.Rebind(selectCurrencies+` WHERE code = ?`), code))

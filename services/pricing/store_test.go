@@ -145,6 +145,64 @@ func testStoreSetRate(t *testing.T, engine string) {
 	}
 }
 
+func TestStoreRatesCache(t *testing.T) {
+	storagetest.Run(t, testStoreRatesCache)
+}
+
+// testStoreRatesCache checks the in-memory rates against their bound: a
+// store's own write shows at once, another replica's (a second store on
+// the same database) within ratesMaxAge and never later.
+func testStoreRatesCache(t *testing.T, engine string) {
+	ctx := context.Background()
+	dsn := storagetest.DSN(t, engine, "pricing")
+	a := openTestStore(t, dsn)
+	defer a.close()
+	b := openTestStore(t, dsn)
+	defer b.close()
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	clk := &clock{now: t0}
+	a.now, b.now = clk.Now, clk.Now
+	rateOf := func(st *store, code string) string {
+		t.Helper()
+		cs, err := st.currencies(ctx)
+		if err != nil {
+			t.Fatalf("currencies: %v", err)
+		}
+		return formatRate(currencyByCode(t, cs, code).Rate)
+	}
+
+	for _, st := range []*store{a, b} {
+		if got := rateOf(st, "EUR"); got != "0.9215" {
+			t.Fatalf("seeded EUR rate = %s, want 0.9215", got)
+		}
+	}
+	if _, err := a.setRate(ctx, "EUR", big.NewRat(1, 2), t0); err != nil {
+		t.Fatalf("setRate: %v", err)
+	}
+	// The writer sees its own write at once.
+	if got := rateOf(a, "EUR"); got != "0.5" {
+		t.Fatalf("EUR rate right after this store set it = %s, want 0.5", got)
+	}
+	// The other replica serves its copy while it is younger than the
+	// bound (the cache is in use)...
+	clk.Set(t0.Add(ratesMaxAge - time.Millisecond))
+	if got := rateOf(b, "EUR"); got != "0.9215" {
+		t.Fatalf("EUR rate on the other replica within the bound = %s, want its cached 0.9215", got)
+	}
+	// ...and never beyond it.
+	clk.Set(t0.Add(ratesMaxAge))
+	if got := rateOf(b, "EUR"); got != "0.5" {
+		t.Fatalf("EUR rate on the other replica %v after the change = %s, want 0.5", ratesMaxAge, got)
+	}
+	// A failed write leaves nothing stale either.
+	if _, err := b.setRate(ctx, "EUR", big.NewRat(1, 3), t0); !errors.Is(err, errInvalidRate) {
+		t.Fatalf("setRate 1/3 error = %v, want %v", err, errInvalidRate)
+	}
+	if got := rateOf(b, "EUR"); got != "0.5" {
+		t.Fatalf("EUR rate after a rejected write = %s, want 0.5", got)
+	}
+}
+
 func TestStoreRejectsCorruptRate(t *testing.T) {
 	storagetest.Run(t, testStoreRejectsCorruptRate)
 }

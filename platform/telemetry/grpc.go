@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel/metric/noop"
 	"google.golang.org/grpc"
@@ -12,11 +11,10 @@ import (
 // interceptors counting RPCs by service, method and code, with a
 // handling-time histogram.
 func (t *Telemetry) ServerOptions() []grpc.ServerOption {
-	exemplar := grpcprom.WithExemplarFromContext(exemplarFromContext)
 	return []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(t.otelgrpcOptions()...)),
-		grpc.ChainUnaryInterceptor(t.serverMetrics.UnaryServerInterceptor(exemplar)),
-		grpc.ChainStreamInterceptor(t.serverMetrics.StreamServerInterceptor(exemplar)),
+		grpc.ChainUnaryInterceptor(t.serverMetrics.unaryServer()),
+		grpc.ChainStreamInterceptor(t.serverMetrics.streamServer()),
 	}
 }
 
@@ -25,11 +23,10 @@ func (t *Telemetry) ServerOptions() []grpc.ServerOption {
 // interceptors counting calls by service, method and code, with a
 // handling-time histogram.
 func (t *Telemetry) DialOptions() []grpc.DialOption {
-	exemplar := grpcprom.WithExemplarFromContext(exemplarFromContext)
 	return []grpc.DialOption{
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(t.otelgrpcOptions()...)),
-		grpc.WithChainUnaryInterceptor(t.clientMetrics.UnaryClientInterceptor(exemplar)),
-		grpc.WithChainStreamInterceptor(t.clientMetrics.StreamClientInterceptor(exemplar)),
+		grpc.WithChainUnaryInterceptor(t.clientMetrics.unaryClient()),
+		grpc.WithChainStreamInterceptor(t.clientMetrics.streamClient()),
 	}
 }
 
@@ -37,7 +34,7 @@ func (t *Telemetry) DialOptions() []grpc.DialOption {
 // registered on srv, so that rates and error ratios exist before the first
 // call. Call it after registering the services.
 func (t *Telemetry) InitializeGRPCMetrics(srv *grpc.Server) {
-	t.serverMetrics.InitializeMetrics(srv)
+	t.serverMetrics.initialize(srv)
 }
 
 // otelgrpcOptions passes the Telemetry's own provider and propagator, never

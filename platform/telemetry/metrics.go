@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
@@ -13,14 +12,11 @@ import (
 // registerMetrics creates the Go, process, gRPC and HTTP collectors and
 // registers them on t.Registry.
 func (t *Telemetry) registerMetrics() error {
-	t.serverMetrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-		grpcprom.WithHistogramBuckets(latencyBuckets()),
-	))
-	t.clientMetrics = grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram(
-		grpcprom.WithHistogramBuckets(latencyBuckets()),
-	))
+	t.serverMetrics = newServerMetrics()
+	t.clientMetrics = newClientMetrics()
 	t.httpMetrics = newHTTPMetrics()
-	all := append([]prometheus.Collector{t.serverMetrics, t.clientMetrics}, t.httpMetrics.collectors()...)
+	all := append(t.serverMetrics.collectors(), t.clientMetrics.collectors()...)
+	all = append(all, t.httpMetrics.collectors()...)
 	all = append(all, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range all {
 		if err := t.Registry.Register(c); err != nil {

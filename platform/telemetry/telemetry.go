@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -48,8 +47,8 @@ type Telemetry struct {
 	Propagator propagation.TextMapPropagator
 
 	provider      *sdktrace.TracerProvider
-	serverMetrics *grpcprom.ServerMetrics
-	clientMetrics *grpcprom.ClientMetrics
+	serverMetrics *rpcMetrics
+	clientMetrics *rpcMetrics
 	httpMetrics   *httpMetrics
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -43,10 +44,14 @@ func (o options) openConnector(driverName string, c driver.Connector) *sql.DB {
 	return otelsql.OpenDB(c, o.tracing(driverName)...)
 }
 
-// tracing is the otelsql configuration of WithTracing.
+// tracing is the otelsql configuration of WithTracing. It makes spans
+// only: Bazaar exports no SQL metrics, so otelsql records its
+// per-statement duration histogram into a no-op MeterProvider instead of
+// the global one (otelsql v0.44 has no switch to skip the recording).
 func (o options) tracing(driverName string) []otelsql.Option {
 	return []otelsql.Option{
 		otelsql.WithTracerProvider(o.tracer),
+		otelsql.WithMeterProvider(noop.NewMeterProvider()),
 		otelsql.WithAttributes(attribute.String("db.system.name", systemName(driverName))),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true,

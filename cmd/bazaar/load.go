@@ -139,7 +139,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stderr, "loading %s (%d products) with %d shoppers\n", target, len(shop.Products()), c.workers)
-	o := load.Options{Rate: c.rate, Duration: c.duration, Workers: c.workers, Seed: c.seed, Progress: stderr}
+	o := load.Options{Rate: c.rate, Duration: c.duration, Workers: c.workers, Seed: c.seed, Progress: stderr,
+		Groups: []load.Group{load.ExceptSignIn()}}
 	procs, err := meterFor(c.data, c.pids)
 	if err != nil {
 		return err

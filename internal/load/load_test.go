@@ -436,3 +436,43 @@ func TestRunMeasuresCPU(t *testing.T) {
 		t.Errorf("table has no CPU line: %v\n%s", err, &buf)
 	}
 }
+
+// Sign-in's deliberate hashing cost is judged apart: a sweep run with the
+// ExceptSignIn group reports the p99 of the rest, and the best rate on it.
+func TestSweepExceptSignIn(t *testing.T) {
+	d := DoerFunc(func(ctx context.Context, _ int, op Op) error {
+		if op == OpSignIn {
+			select {
+			case <-time.After(80 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		return nil
+	})
+	o := Options{Duration: time.Second, Workers: 16, Groups: []Group{ExceptSignIn()}}
+	rows, err := Sweep(context.Background(), d, mustMix(t, StandardMix()), o, []float64{100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[0]
+	if r.P99Ms < 50 || r.P99ExceptSignInMs <= 0 || r.P99ExceptSignInMs >= 50 {
+		t.Fatalf("p99 = %v ms, except sign-in %v ms; want >= 50 with sign-in and (0, 50) without", r.P99Ms, r.P99ExceptSignInMs)
+	}
+	var buf bytes.Buffer
+	if err := WriteSweep(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"p99 ms except sign-in", "no rate had p99 <= 50ms", "highest rate with p99 except sign-in <= 50ms and errors < 0.1%: 100/s"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("sweep output lacks %q:\n%s", want, buf.String())
+		}
+	}
+	for _, op := range ExceptSignIn().Ops {
+		if op == OpSignIn {
+			t.Errorf("ExceptSignIn includes sign-in")
+		}
+	}
+	if n := len(ExceptSignIn().Ops); n != int(numOps)-1 {
+		t.Errorf("ExceptSignIn has %d operations, want %d", n, numOps-1)
+	}
+}

@@ -172,3 +172,60 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 	}
 	return matched == len(want)
 }
+
+// TestGRPCMetricsCarryTraceExemplars: the server's handled counter and
+// handling-time histogram link to a sampled trace that went through them,
+// and a series' exemplar is kept for a while rather than replaced on every
+// call.
+func TestGRPCMetricsCarryTraceExemplars(t *testing.T) {
+	tel := newTestTelemetry(t, &bytes.Buffer{})
+	conn := startEcho(t, tel, func(_ context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		return in, nil
+	})
+	var first trace.TraceID
+	traces := map[string]bool{}
+	for i := range 3 {
+		ctx, span := tel.Tracer.Tracer("test").Start(t.Context(), "client-op")
+		if i == 0 {
+			first = span.SpanContext().TraceID()
+		}
+		traces[span.SpanContext().TraceID().String()] = true
+		_, err := callEcho(ctx, conn, "hi")
+		span.End()
+		if err != nil {
+			t.Fatalf("echo: %v", err)
+		}
+	}
+	for _, m := range gather(t, tel.Registry, "grpc_server_handled_total") {
+		if !hasLabels(m, map[string]string{"grpc_method": "Echo", "grpc_code": "OK"}) {
+			continue
+		}
+		if got := exemplarTrace(m.GetCounter().GetExemplar()); got != first.String() {
+			t.Errorf("grpc_server_handled_total exemplar trace_id = %q, want the first call's %s", got, first)
+		}
+	}
+	found := false
+	for _, m := range gather(t, tel.Registry, "grpc_server_handling_seconds") {
+		for _, b := range m.GetHistogram().GetBucket() {
+			if ex := b.GetExemplar(); ex != nil {
+				found = true
+				if got := exemplarTrace(ex); !traces[got] {
+					t.Errorf("grpc_server_handling_seconds bucket %v exemplar trace_id = %q, want one of the calls'", b.GetUpperBound(), got)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("grpc_server_handling_seconds has no exemplar")
+	}
+}
+
+// exemplarTrace is the trace_id label of ex, "" if none.
+func exemplarTrace(ex *dto.Exemplar) string {
+	for _, l := range ex.GetLabel() {
+		if l.GetName() == "trace_id" {
+			return l.GetValue()
+		}
+	}
+	return ""
+}

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,7 @@ const numCodes = int(codes.Unauthenticated) + 1
 type rpcMetrics struct {
 	started, handled, received, sent *prometheus.CounterVec
 	handling                         *prometheus.HistogramVec
+	buckets                          []float64 // of handling
 
 	mu      sync.Mutex // serialises additions to methods
 	methods atomic.Pointer[map[methodKey]*methodSeries]
@@ -76,73 +78,13 @@ type methodKey struct {
 	fullMethod string
 }
 
-// counter is a Prometheus counter that takes exemplars, as every counter of
-// client_golang does.
-type counter interface {
-	prometheus.Counter
-	prometheus.ExemplarAdder
-}
-
-// histogram is a Prometheus histogram that takes exemplars.
-type histogram interface {
-	prometheus.Observer
-	prometheus.ExemplarObserver
-}
-
-// methodSeries are the series of one method: found once, used by every
-// call. Each series is created on its first use, as WithLabelValues on
-// every call would, so that no series appears before something is
-// counted in it (except by initialize).
-type methodSeries struct {
-	m                       *rpcMetrics
-	labels                  [3]string // grpc_type, grpc_service, grpc_method
-	started, received, sent lazy[counter]
-	handling                lazy[histogram]
-	handled                 [numCodes]lazy[counter] // by code
-}
-
-// lazy is a series created on first use.
-type lazy[T any] struct {
-	p atomic.Pointer[T]
-}
-
-// get returns the series, created by create if it is the first use. Two
-// first uses at once may both create it: WithLabelValues returns the same
-// series to both.
-func (l *lazy[T]) get(create func() T) T {
-	if p := l.p.Load(); p != nil {
-		return *p
-	}
-	v := create()
-	l.p.Store(&v)
-	return v
-}
-
-// startedCounter returns the grpc_*_started_total series.
-func (s *methodSeries) startedCounter() counter {
-	return s.started.get(func() counter { return s.m.started.WithLabelValues(s.labels[:]...).(counter) })
-}
-
-// receivedCounter returns the grpc_*_msg_received_total series.
-func (s *methodSeries) receivedCounter() counter {
-	return s.received.get(func() counter { return s.m.received.WithLabelValues(s.labels[:]...).(counter) })
-}
-
-// sentCounter returns the grpc_*_msg_sent_total series.
-func (s *methodSeries) sentCounter() counter {
-	return s.sent.get(func() counter { return s.m.sent.WithLabelValues(s.labels[:]...).(counter) })
-}
-
-// handlingHistogram returns the grpc_*_handling_seconds series.
-func (s *methodSeries) handlingHistogram() histogram {
-	return s.handling.get(func() histogram { return s.m.handling.WithLabelValues(s.labels[:]...).(histogram) })
-}
-
 // newRPCMetrics creates the metric families of side ("server" or "client"),
 // with these help texts for the handling-time histogram.
 func newRPCMetrics(side, startedHelp, handledHelp, receivedHelp, sentHelp, handlingHelp string) *rpcMetrics {
 	labels := []string{"grpc_type", "grpc_service", "grpc_method"}
+	buckets := latencyBuckets()
 	return &rpcMetrics{
+		buckets: buckets,
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grpc_" + side + "_started_total", Help: startedHelp,
 		}, labels),
@@ -156,7 +98,7 @@ func newRPCMetrics(side, startedHelp, handledHelp, receivedHelp, sentHelp, handl
 			Name: "grpc_" + side + "_msg_sent_total", Help: sentHelp,
 		}, labels),
 		handling: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "grpc_" + side + "_handling_seconds", Help: handlingHelp, Buckets: latencyBuckets(),
+			Name: "grpc_" + side + "_handling_seconds", Help: handlingHelp, Buckets: buckets,
 		}, labels),
 	}
 }
@@ -224,34 +166,168 @@ func ptrMap(p *map[methodKey]*methodSeries) map[methodKey]*methodSeries {
 	return *p
 }
 
-// handledCounter returns the grpc_*_handled_total series of code.
-func (s *methodSeries) handledCounter(code codes.Code) counter {
-	if int(code) >= numCodes {
-		return s.m.handled.WithLabelValues(s.labels[0], s.labels[1], s.labels[2], code.String()).(counter)
+// counter is a Prometheus counter that takes exemplars, as every counter of
+// client_golang does.
+type counter interface {
+	prometheus.Counter
+	prometheus.ExemplarAdder
+}
+
+// histogram is a Prometheus histogram that takes exemplars.
+type histogram interface {
+	prometheus.Observer
+	prometheus.ExemplarObserver
+}
+
+// exemplarInterval is how often at most the exemplar of one series (of
+// one bucket of a histogram) is replaced. Only the latest exemplar of a
+// series is exported, and scrapes are seconds apart, so replacing it on
+// every sampled call (about seven allocations each) bought nothing.
+const exemplarInterval = time.Second
+
+// exemplarSlot says when a series' exemplar was last replaced.
+type exemplarSlot struct {
+	last atomic.Int64 // unix nanoseconds; 0 for never
+}
+
+// claim reports whether a call at now (unix nanoseconds) may replace the
+// exemplar, and if so records now: of calls at once, only one may.
+func (e *exemplarSlot) claim(now int64) bool {
+	last := e.last.Load()
+	return now-last >= int64(exemplarInterval) && e.last.CompareAndSwap(last, now)
+}
+
+// callExemplar is the exemplar of one call's samples: the trace id of its
+// context, read only if some series is due a new exemplar.
+type callExemplar struct {
+	ctx    context.Context
+	read   bool
+	labels prometheus.Labels // nil when the call's trace is not sampled
+}
+
+// get returns the call's exemplar labels, nil when it has none.
+func (e *callExemplar) get() prometheus.Labels {
+	if !e.read {
+		e.labels, e.read = exemplarFromContext(e.ctx), true
 	}
-	return s.handled[code].get(func() counter {
-		return s.m.handled.WithLabelValues(s.labels[0], s.labels[1], s.labels[2], code.String()).(counter)
+	return e.labels
+}
+
+// counterSeries is one counter series and its exemplar's age.
+type counterSeries struct {
+	c  counter
+	ex exemplarSlot
+}
+
+// inc adds one at now (unix nanoseconds), with the call's exemplar if the
+// series is due one.
+func (c *counterSeries) inc(now int64, ex *callExemplar) {
+	if now-c.ex.last.Load() >= int64(exemplarInterval) {
+		if labels := ex.get(); labels != nil && c.ex.claim(now) {
+			c.c.AddWithExemplar(1, labels)
+			return
+		}
+	}
+	c.c.Inc()
+}
+
+// histogramSeries is one histogram series and the age of each bucket's
+// exemplar.
+type histogramSeries struct {
+	h       histogram
+	buckets []float64      // upper bounds, as the histogram has them
+	ex      []exemplarSlot // one per bucket, +Inf last
+}
+
+// observe records d at now (unix nanoseconds), with the call's exemplar if
+// d's bucket is due one.
+func (h *histogramSeries) observe(d time.Duration, now int64, ex *callExemplar) {
+	v := d.Seconds()
+	slot := &h.ex[sort.SearchFloat64s(h.buckets, v)]
+	if now-slot.last.Load() >= int64(exemplarInterval) {
+		if labels := ex.get(); labels != nil && slot.claim(now) {
+			h.h.ObserveWithExemplar(v, labels)
+			return
+		}
+	}
+	h.h.Observe(v)
+}
+
+// methodSeries are the series of one method: found once, used by every
+// call. Each series is created on its first use, as WithLabelValues on
+// every call would, so that no series appears before something is
+// counted in it (except by initialize).
+type methodSeries struct {
+	m                       *rpcMetrics
+	labels                  [3]string // grpc_type, grpc_service, grpc_method
+	started, received, sent lazy[counterSeries]
+	handling                lazy[histogramSeries]
+	handled                 [numCodes]lazy[counterSeries] // by code
+}
+
+// lazy is a series created on first use.
+type lazy[T any] struct {
+	p atomic.Pointer[T]
+}
+
+// get returns the series, created by create if it is the first use. Two
+// first uses at once may both create it: WithLabelValues returns the same
+// series to both.
+func (l *lazy[T]) get(create func() *T) *T {
+	if p := l.p.Load(); p != nil {
+		return p
+	}
+	p := create()
+	l.p.Store(p)
+	return p
+}
+
+// counterOf returns the series of vec with labels.
+func counterOf(vec *prometheus.CounterVec, labels ...string) *counterSeries {
+	return &counterSeries{c: vec.WithLabelValues(labels...).(counter)}
+}
+
+// startedCounter returns the grpc_*_started_total series.
+func (s *methodSeries) startedCounter() *counterSeries {
+	return s.started.get(func() *counterSeries { return counterOf(s.m.started, s.labels[:]...) })
+}
+
+// receivedCounter returns the grpc_*_msg_received_total series.
+func (s *methodSeries) receivedCounter() *counterSeries {
+	return s.received.get(func() *counterSeries { return counterOf(s.m.received, s.labels[:]...) })
+}
+
+// sentCounter returns the grpc_*_msg_sent_total series.
+func (s *methodSeries) sentCounter() *counterSeries {
+	return s.sent.get(func() *counterSeries { return counterOf(s.m.sent, s.labels[:]...) })
+}
+
+// handlingHistogram returns the grpc_*_handling_seconds series.
+func (s *methodSeries) handlingHistogram() *histogramSeries {
+	return s.handling.get(func() *histogramSeries {
+		return &histogramSeries{
+			h:       s.m.handling.WithLabelValues(s.labels[:]...).(histogram),
+			buckets: s.m.buckets,
+			ex:      make([]exemplarSlot, len(s.m.buckets)+1),
+		}
 	})
 }
 
-// inc adds one to c, with the exemplar ex when it is not nil.
-func inc(c counter, ex prometheus.Labels) {
-	if ex == nil {
-		c.Inc()
-		return
+// handledCounter returns the grpc_*_handled_total series of code.
+func (s *methodSeries) handledCounter(code codes.Code) *counterSeries {
+	if int(code) >= numCodes { // not a standard code: rare, not kept
+		return counterOf(s.m.handled, s.labels[0], s.labels[1], s.labels[2], code.String())
 	}
-	c.AddWithExemplar(1, ex)
+	return s.handled[code].get(func() *counterSeries {
+		return counterOf(s.m.handled, s.labels[0], s.labels[1], s.labels[2], code.String())
+	})
 }
 
-// finish counts a call that ended with err after d: the handled counter of
-// its code and the handling-time histogram.
-func (s *methodSeries) finish(err error, d time.Duration, ex prometheus.Labels) {
-	inc(s.handledCounter(codeOf(err)), ex)
-	if ex == nil {
-		s.handlingHistogram().Observe(d.Seconds())
-		return
-	}
-	s.handlingHistogram().ObserveWithExemplar(d.Seconds(), ex)
+// finish counts a call that ended with err after d, at now: the handled
+// counter of its code and the handling-time histogram.
+func (s *methodSeries) finish(err error, d time.Duration, now int64, ex *callExemplar) {
+	s.handledCounter(codeOf(err)).inc(now, ex)
+	s.handlingHistogram().observe(d, now, ex)
 }
 
 // codeOf is the gRPC code of err, as grpc-go itself would send it: context
@@ -289,14 +365,17 @@ func (m *rpcMetrics) unaryServer() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		s := m.series(unary, info.FullMethod)
-		ex := exemplarFromContext(ctx)
-		inc(s.startedCounter(), ex)
-		inc(s.receivedCounter(), ex)
+		ex := callExemplar{ctx: ctx}
+		now := start.UnixNano()
+		s.startedCounter().inc(now, &ex)
+		s.receivedCounter().inc(now, &ex)
 		resp, err := handler(ctx, req)
+		end := time.Now()
+		now = end.UnixNano()
 		if err == nil {
-			inc(s.sentCounter(), ex)
+			s.sentCounter().inc(now, &ex)
 		}
-		s.finish(err, time.Since(start), ex)
+		s.finish(err, end.Sub(start), now, &ex)
 		return resp, err
 	}
 }
@@ -307,26 +386,29 @@ func (m *rpcMetrics) streamServer() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		s := m.series(streamType(info.IsClientStream, info.IsServerStream), info.FullMethod)
-		ex := exemplarFromContext(ss.Context())
-		inc(s.startedCounter(), ex)
-		err := handler(srv, &countedServerStream{ServerStream: ss, s: s, ex: ex})
-		s.finish(err, time.Since(start), ex)
+		cs := &countedServerStream{ServerStream: ss, s: s, ex: callExemplar{ctx: ss.Context()}}
+		s.startedCounter().inc(start.UnixNano(), &cs.ex)
+		err := handler(srv, cs)
+		end := time.Now()
+		s.finish(err, end.Sub(start), end.UnixNano(), &cs.ex)
 		return err
 	}
 }
 
-// countedServerStream counts the messages of a server stream.
+// countedServerStream counts the messages of a server stream. Its methods
+// are called from one goroutine at a time (SendMsg and RecvMsg may run at
+// once, but only read ex after the interceptor has).
 type countedServerStream struct {
 	grpc.ServerStream
 	s  *methodSeries
-	ex prometheus.Labels
+	ex callExemplar
 }
 
 // SendMsg sends m and counts it if it was sent.
 func (c *countedServerStream) SendMsg(m any) error {
 	err := c.ServerStream.SendMsg(m)
 	if err == nil {
-		inc(c.s.sentCounter(), c.ex)
+		c.s.sentCounter().inc(time.Now().UnixNano(), &c.ex)
 	}
 	return err
 }
@@ -335,7 +417,7 @@ func (c *countedServerStream) SendMsg(m any) error {
 func (c *countedServerStream) RecvMsg(m any) error {
 	err := c.ServerStream.RecvMsg(m)
 	if err == nil {
-		inc(c.s.receivedCounter(), c.ex)
+		c.s.receivedCounter().inc(time.Now().UnixNano(), &c.ex)
 	}
 	return err
 }
@@ -345,14 +427,17 @@ func (m *rpcMetrics) unaryClient() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		start := time.Now()
 		s := m.series(unary, method)
-		ex := exemplarFromContext(ctx)
-		inc(s.startedCounter(), ex)
-		inc(s.sentCounter(), ex)
+		ex := callExemplar{ctx: ctx}
+		now := start.UnixNano()
+		s.startedCounter().inc(now, &ex)
+		s.sentCounter().inc(now, &ex)
 		err := invoker(ctx, method, req, reply, cc, opts...)
+		end := time.Now()
+		now = end.UnixNano()
 		if err == nil {
-			inc(s.receivedCounter(), ex)
+			s.receivedCounter().inc(now, &ex)
 		}
-		s.finish(err, time.Since(start), ex)
+		s.finish(err, end.Sub(start), now, &ex)
 		return err
 	}
 }
@@ -364,14 +449,16 @@ func (m *rpcMetrics) streamClient() grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		start := time.Now()
 		s := m.series(streamType(desc.ClientStreams, desc.ServerStreams), method)
-		ex := exemplarFromContext(ctx)
-		inc(s.startedCounter(), ex)
+		counted := &countedClientStream{s: s, ex: callExemplar{ctx: ctx}, start: start}
+		s.startedCounter().inc(start.UnixNano(), &counted.ex)
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
-			s.finish(err, time.Since(start), ex)
+			end := time.Now()
+			s.finish(err, end.Sub(start), end.UnixNano(), &counted.ex)
 			return nil, err
 		}
-		return &countedClientStream{ClientStream: cs, s: s, ex: ex, start: start}, nil
+		counted.ClientStream = cs
+		return counted, nil
 	}
 }
 
@@ -379,7 +466,7 @@ func (m *rpcMetrics) streamClient() grpc.StreamClientInterceptor {
 type countedClientStream struct {
 	grpc.ClientStream
 	s     *methodSeries
-	ex    prometheus.Labels
+	ex    callExemplar
 	start time.Time
 }
 
@@ -387,7 +474,7 @@ type countedClientStream struct {
 func (c *countedClientStream) SendMsg(m any) error {
 	err := c.ClientStream.SendMsg(m)
 	if err == nil {
-		inc(c.s.sentCounter(), c.ex)
+		c.s.sentCounter().inc(time.Now().UnixNano(), &c.ex)
 	}
 	return err
 }
@@ -395,14 +482,15 @@ func (c *countedClientStream) SendMsg(m any) error {
 // RecvMsg receives m and counts it, or the end of the stream.
 func (c *countedClientStream) RecvMsg(m any) error {
 	err := c.ClientStream.RecvMsg(m)
+	end := time.Now()
 	if err == nil {
-		inc(c.s.receivedCounter(), c.ex)
+		c.s.receivedCounter().inc(end.UnixNano(), &c.ex)
 		return nil
 	}
-	end := err
+	result := err
 	if err == io.EOF {
-		end = nil
+		result = nil
 	}
-	c.s.finish(end, time.Since(c.start), c.ex)
+	c.s.finish(result, end.Sub(c.start), end.UnixNano(), &c.ex)
 	return err
 }

@@ -95,7 +95,7 @@ func (b *syncBuffer) String() string {
 }
 
 // serve runs register's services on bufconn and returns a connection.
-func serve(t *testing.T, register func(grpc.ServiceRegistrar)) (*grpc.ClientConn, *grpc.Server) {
+func serve(t testing.TB, register func(grpc.ServiceRegistrar)) (*grpc.ClientConn, *grpc.Server) {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
@@ -121,7 +121,7 @@ type fixture struct {
 
 // start runs a cart Service on a fresh SQLite file, with a fake catalog
 // knowing mug, tea and pen, both behind gRPC servers on bufconn.
-func start(t *testing.T) fixture {
+func start(t testing.TB) fixture {
 	t.Helper()
 	cat := &fakeCatalog{products: map[string]bool{"mug": true, "tea": true, "pen": true}}
 	catConn, catSrv := serve(t, func(s grpc.ServiceRegistrar) { catalogv1.RegisterCatalogServiceServer(s, cat) })

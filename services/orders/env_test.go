@@ -27,7 +27,7 @@ import (
 // testEnv is an orders service on a fresh SQLite file, served over
 // bufconn, calling the five fake dependencies over bufconn too.
 type testEnv struct {
-	t         *testing.T
+	t         testing.TB
 	dsn       string
 	cfg       Config
 	deps      Deps
@@ -55,7 +55,7 @@ func testConfig(dsn string) Config {
 
 // newEnv starts the fakes and an orders service (without its background
 // saga runner: see run); opts adjust the test configuration first.
-func newEnv(t *testing.T, opts ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, opts ...func(*Config)) *testEnv {
 	t.Helper()
 	e := &testEnv{
 		t:         t,
@@ -103,7 +103,7 @@ func (e *testEnv) open() (*Service, ordersv1.OrdersServiceClient) {
 }
 
 // serve serves srv on an in-memory listener and returns a connection.
-func serve(t *testing.T, srv *grpc.Server) *grpc.ClientConn {
+func serve(t testing.TB, srv *grpc.Server) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	go srv.Serve(lis)

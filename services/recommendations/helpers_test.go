@@ -25,7 +25,7 @@ import (
 )
 
 // newTestService opens a Service on a fresh database.
-func newTestService(t *testing.T, engine string, deps Deps) *Service {
+func newTestService(t testing.TB, engine string, deps Deps) *Service {
 	t.Helper()
 	svc, err := New(context.Background(), Config{DSN: storagetest.DSN(t, engine, "recommendations"), CatalogTimeout: 200 * time.Millisecond}, deps, nil)
 	if err != nil {
@@ -112,7 +112,7 @@ func startCatalog(t *testing.T, f *fakeCatalog) (catalogv1.CatalogServiceClient,
 }
 
 // confirmedEnv is an order.confirmed event for an order of products.
-func confirmedEnv(t *testing.T, eventID, orderID string, products ...string) *eventsv1.Envelope {
+func confirmedEnv(t testing.TB, eventID, orderID string, products ...string) *eventsv1.Envelope {
 	t.Helper()
 	ev := &eventsv1.OrderConfirmed{OrderId: orderID, Email: "ada@example.com"}
 	for _, p := range products {
@@ -121,7 +121,7 @@ func confirmedEnv(t *testing.T, eventID, orderID string, products ...string) *ev
 	return envelopeOf(t, eventID, ev)
 }
 
-func envelopeOf(t *testing.T, eventID string, payload proto.Message) *eventsv1.Envelope {
+func envelopeOf(t testing.TB, eventID string, payload proto.Message) *eventsv1.Envelope {
 	t.Helper()
 	a, err := anypb.New(payload)
 	if err != nil {
@@ -131,7 +131,7 @@ func envelopeOf(t *testing.T, eventID string, payload proto.Message) *eventsv1.E
 }
 
 // apply applies env as the consumer would.
-func apply(t *testing.T, svc *Service, env *eventsv1.Envelope) (bool, error) {
+func apply(t testing.TB, svc *Service, env *eventsv1.Envelope) (bool, error) {
 	t.Helper()
 	return events.ApplyOnce(context.Background(), svc.store.db, ordersSubscription().Consumer, env, svc.counter.onOrderConfirmed)
 }

@@ -34,8 +34,10 @@ block "$OUT/overhead-stat.txt"
 
 # 2. Per-service hot paths, compared with the previous `make bench`
 #    (docs/bench/hotpaths.txt, rewritten each run).
-section "Hot paths (go test -run '^\$' -bench . -count 6 ./services/catalog ./services/pricing)"
-$GO test -run '^$' -bench . -count 6 ./services/catalog ./services/pricing >"$OUT/hot.txt"
+HOT_PKGS="./services/catalog ./services/pricing ./services/cart ./services/orders ./services/inventory ./services/recommendations ./services/storefront"
+section "Hot paths (go test -run '^\$' -bench . -count 6 $HOT_PKGS)"
+# shellcheck disable=SC2086 # HOT_PKGS is a list of packages
+$GO test -run '^$' -bench . -count 6 $HOT_PKGS >"$OUT/hot.txt"
 mkdir -p docs/bench
 if [ -s docs/bench/hotpaths.txt ]; then
   echo "Against the previous run (old: docs/bench/hotpaths.txt as it was):" >>"$OUT/report.md"

@@ -118,6 +118,10 @@ func (pb *pickerBuilder) Build(info base.PickerBuildInfo) balancer.Picker {
 		}
 		p.scs = append(p.scs, sc)
 		p.hosts = append(p.hosts, h)
+		p.done = append(p.done, [2]func(balancer.DoneInfo){
+			func(di balancer.DoneInfo) { h.record(p.now(), false, di.Err) },
+			func(di balancer.DoneInfo) { h.record(p.now(), true, di.Err) },
+		})
 	}
 	return p
 }
@@ -127,7 +131,10 @@ type picker struct {
 	now   func() time.Time
 	scs   []balancer.SubConn
 	hosts []*host
-	next  atomic.Uint32
+	// done are each host's Done callbacks, for an ordinary call and for a
+	// probe, made once here rather than on every pick.
+	done [][2]func(balancer.DoneInfo)
+	next atomic.Uint32
 }
 
 // Pick returns the next instance that may take a call.
@@ -145,9 +152,11 @@ func (p *picker) Pick(balancer.PickInfo) (balancer.PickResult, error) {
 		if !ok {
 			continue
 		}
-		return balancer.PickResult{SubConn: p.scs[k], Done: func(di balancer.DoneInfo) {
-			h.record(p.now(), probe, di.Err)
-		}}, nil
+		done := p.done[k][0]
+		if probe {
+			done = p.done[k][1]
+		}
+		return balancer.PickResult{SubConn: p.scs[k], Done: done}, nil
 	}
 	return balancer.PickResult{}, status.Errorf(codes.Unavailable,
 		"all %d instance(s) ejected after consecutive failures; each is probed again within %v", n, MaxEjection)

@@ -399,8 +399,9 @@ func Main(ctx context.Context, cmd Command) int {
 
 // serverInterceptors are the resilience interceptors of the service's gRPC
 // server, in order: the registry's error faults (local mode: they model a
-// sick instance, so they act first), load shedding (before any work), the
-// deadline budget, and the caller's priority for the handler's own calls.
+// sick instance, so they act first), then load shedding (before any work),
+// the deadline budget and the caller's priority for the handler's own
+// calls, which resilience.ServerUnary does in one interceptor.
 func serverInterceptors(ctx context.Context, s Settings, shedder *resilience.Shedder) []grpc.UnaryServerInterceptor {
 	var out []grpc.UnaryServerInterceptor
 	if s.Registry != "" {
@@ -408,5 +409,5 @@ func serverInterceptors(ctx context.Context, s Settings, shedder *resilience.She
 		go rules.Follow(ctx, 0)
 		out = append(out, server.InjectErrors(rules, s.Service))
 	}
-	return append(out, resilience.ShedUnary(shedder), resilience.ServerBudget(), resilience.ReceivePriority())
+	return append(out, resilience.ServerUnary(shedder))
 }

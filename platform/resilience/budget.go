@@ -26,13 +26,23 @@ const (
 // once.
 func ClientBudget() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if dl, ok := ctx.Deadline(); ok {
-			if left := time.Until(dl); left < MinHopBudget {
-				return status.Errorf(codes.DeadlineExceeded, "%s not sent: %v of the deadline left, less than the %v a hop needs", method, left.Round(time.Microsecond), MinHopBudget)
-			}
+		if err := CheckHopBudget(ctx, method); err != nil {
+			return err
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
+}
+
+// CheckHopBudget is ClientBudget's test: the DEADLINE_EXCEEDED error a
+// call of method with ctx gets when its deadline leaves less than
+// MinHopBudget, nil when the call may be sent.
+func CheckHopBudget(ctx context.Context, method string) error {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < MinHopBudget {
+			return status.Errorf(codes.DeadlineExceeded, "%s not sent: %v of the deadline left, less than the %v a hop needs", method, left.Round(time.Microsecond), MinHopBudget)
+		}
+	}
+	return nil
 }
 
 // ServerBudget is the server interceptor that does no work for a call whose
@@ -42,17 +52,20 @@ func ClientBudget() grpc.UnaryClientInterceptor {
 // so the handler's own downstream calls end in time for it to answer with
 // their real error rather than let its caller time out blind.
 func ServerBudget() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, status.Errorf(codes.DeadlineExceeded, "%s: the caller's deadline passed before work began", info.FullMethod)
-		}
-		dl, ok := ctx.Deadline()
-		if !ok {
-			return handler(ctx, req)
-		}
-		reserve := min(time.Until(dl)/10, maxServerReserve)
-		ctx, cancel := context.WithDeadline(ctx, dl.Add(-reserve))
-		defer cancel()
+	return serveInBudget
+}
+
+// serveInBudget is ServerBudget's interceptor.
+func serveInBudget(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, status.Errorf(codes.DeadlineExceeded, "%s: the caller's deadline passed before work began", info.FullMethod)
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
 		return handler(ctx, req)
 	}
+	reserve := min(time.Until(dl)/10, maxServerReserve)
+	ctx, cancel := context.WithDeadline(ctx, dl.Add(-reserve))
+	defer cancel()
+	return handler(ctx, req)
 }

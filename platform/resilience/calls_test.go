@@ -203,3 +203,35 @@ func TestShedUnaryRefusesWithResourceExhausted(t *testing.T) {
 		}
 	}
 }
+
+// TestServerUnaryShedsBudgetsAndPassesPriority: the three server
+// interceptors in one do what each does alone.
+func TestServerUnaryShedsBudgetsAndPassesPriority(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	s := NewShedder(ShedConfig{CPU: &fakeCPU{usage: 1}, Now: clk.now, MinLimit: 1})
+	release := make(chan struct{})
+	cc, calls := serve(t, []grpc.UnaryClientInterceptor{PropagatePriority()},
+		[]grpc.UnaryServerInterceptor{ServerUnary(s)}, func(ctx context.Context) { <-release })
+	ctx, cancel := context.WithTimeout(WithPriority(t.Context(), Critical), time.Second)
+	defer cancel()
+	callerDeadline, _ := ctx.Deadline()
+	held := make(chan error, 1)
+	go func() { held <- do(ctx, cc) }()
+	got := <-calls
+	if got.priority != Critical {
+		t.Errorf("handler saw priority %v, want critical", got.priority)
+	}
+	if gap := callerDeadline.Sub(got.deadline); gap < 15*time.Millisecond || gap > 100*time.Millisecond {
+		t.Errorf("handler deadline %v before the caller's, want about %v", gap, maxServerReserve)
+	}
+	if err := do(t.Context(), cc); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("default call over capacity: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Errorf("admitted call: %v", err)
+	}
+	if s.InFlight() != 0 {
+		t.Errorf("in flight after the calls ended: %d", s.InFlight())
+	}
+}

@@ -23,7 +23,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/bazaar-shop/bazaar/platform/registry"
-	"github.com/bazaar-shop/bazaar/platform/resilience"
 )
 
 // Defaults applied by Dial and ServiceConfig to zero Options fields.
@@ -135,13 +134,7 @@ func Dial(target string, opts Options, extra ...grpc.DialOption) (*grpc.ClientCo
 			grpc.MaxCallRecvMsgSize(opts.MaxMsgBytes),
 			grpc.MaxCallSendMsgSize(opts.MaxMsgBytes),
 		),
-		grpc.WithChainUnaryInterceptor(
-			defaultDeadline(opts.DefaultTimeout),
-			resilience.ClientBudget(),
-			resilience.PropagatePriority(),
-			sendCaller(opts.From),
-			resilience.Bulkhead(serviceName(target), opts.MaxInFlight),
-		),
+		grpc.WithChainUnaryInterceptor(callPolicy(opts, serviceName(target))),
 	}
 	if opts.Registry != "" {
 		file := registry.NewWatcher(opts.Registry)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/bazaar-shop/bazaar/platform/registry"
@@ -17,17 +16,6 @@ type faultRules interface {
 	Fault(from, to string) (registry.Fault, bool)
 }
 
-// sendCaller is the interceptor that names the calling service in the
-// call's metadata ("" sends nothing).
-func sendCaller(from string) grpc.UnaryClientInterceptor {
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if from != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, registry.CallerHeader, from)
-		}
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-}
-
 // injectFaults applies the network half of the registry's fault rule for
 // calls from service from to service to, if there is one, before a unary
 // call leaves the process: a blackhole waits for the call's deadline and
@@ -35,7 +23,7 @@ func sendCaller(from string) grpc.UnaryClientInterceptor {
 // ends the call). A rule's error rate is the callee's to apply
 // (server.InjectErrors), so the caller's retries, retry budget and
 // ejection meet real error answers.
-// It runs after defaultDeadline, so every call has a deadline. The rule is
+// It runs after callPolicy, so every call has a deadline. The rule is
 // looked up on every call, so a rule the supervisor adds or clears takes
 // effect as soon as the resolver has read the file.
 func injectFaults(rules faultRules, from, to string) grpc.UnaryClientInterceptor {

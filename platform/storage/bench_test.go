@@ -11,7 +11,8 @@ import (
 
 // BenchmarkQueryRow is a hot path's read, one row by key on SQLite: with
 // no instrumentation, and with WithTracing for a caller that is not traced
-// (most calls: the statement makes no span) and for one that is.
+// (most calls: the statement makes no span) and for one that is; each
+// parsed on every call (DB.QueryRowContext) and prepared once (Q).
 func BenchmarkQueryRow(b *testing.B) {
 	tp := sdktrace.NewTracerProvider()
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
@@ -27,22 +28,35 @@ func BenchmarkQueryRow(b *testing.B) {
 		{"tracing-traced-call", traced, []Option{WithTracing(tp)}},
 	}
 	for _, bm := range benchmarks {
-		b.Run(bm.name, func(b *testing.B) {
-			db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), os.DirFS("testdata/migrations"), bm.opts...)
-			if err != nil {
-				b.Fatal(err)
+		for _, prepared := range []bool{false, true} {
+			name := bm.name
+			if prepared {
+				name += "-prepared"
 			}
-			defer db.Close()
-			if _, err := db.ExecContext(context.Background(), `INSERT INTO items (id, qty) VALUES ('a', 7)`); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				var qty int
-				if err := db.QueryRowContext(bm.ctx, `SELECT qty FROM items WHERE id = ?`, "a").Scan(&qty); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			b.Run(name, func(b *testing.B) { benchmarkQueryRow(b, bm.ctx, prepared, bm.opts) })
+		}
+	}
+}
+
+// benchmarkQueryRow runs the read of BenchmarkQueryRow.
+func benchmarkQueryRow(b *testing.B, ctx context.Context, prepared bool, opts []Option) {
+	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), os.DirFS("testdata/migrations"), opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), `INSERT INTO items (id, qty) VALUES ('a', 7)`); err != nil {
+		b.Fatal(err)
+	}
+	queryRow := db.QueryRowContext
+	if prepared {
+		queryRow = db.Q(nil).QueryRowContext
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var qty int
+		if err := queryRow(ctx, `SELECT qty FROM items WHERE id = ?`, "a").Scan(&qty); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

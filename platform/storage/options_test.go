@@ -32,22 +32,45 @@ func testWithTracingSpansTracedStatementsOnly(t *testing.T, engine string) {
 	if n := len(rec.Ended()); n != 0 {
 		t.Fatalf("%d spans for untraced statements (migrations, a poll), want 0", n)
 	}
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "rpc")
-	if _, err := db.ExecContext(ctx, `INSERT INTO items (id, qty) VALUES ('traced', 2)`); err != nil {
+	if _, err := db.Q(nil).ExecContext(context.Background(), `INSERT INTO items (id, qty) VALUES (?, 1)`, "untraced-prepared"); err != nil {
 		t.Fatal(err)
 	}
-	parent.End()
-	var found bool
-	for _, sp := range rec.Ended() {
-		if sp.Parent().SpanID() == parent.SpanContext().SpanID() {
-			for _, a := range sp.Attributes() {
-				if strings.Contains(a.Value.AsString(), "INSERT INTO items") {
-					found = true
+	if n := len(rec.Ended()); n != 0 {
+		t.Fatalf("%d spans for untraced statements (migrations, a poll), want 0", n)
+	}
+	// A traced statement is a child span carrying its text, whether run
+	// as it is or prepared (Q).
+	runs := []struct {
+		name string
+		exec func(ctx context.Context) error
+	}{
+		{"unprepared", func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, `INSERT INTO items (id, qty) VALUES ('traced', 2)`)
+			return err
+		}},
+		{"prepared", func(ctx context.Context) error {
+			_, err := db.Q(nil).ExecContext(ctx, `INSERT INTO items (id, qty) VALUES (?, 2)`, "traced-prepared")
+			return err
+		}},
+	}
+	for _, run := range runs {
+		ctx, parent := tp.Tracer("test").Start(context.Background(), "rpc")
+		if err := run.exec(ctx); err != nil {
+			t.Fatalf("%s: %v", run.name, err)
+		}
+		parent.End()
+		var found bool
+		for _, sp := range rec.Ended() {
+			if sp.Parent().SpanID() == parent.SpanContext().SpanID() {
+				for _, a := range sp.Attributes() {
+					if strings.Contains(a.Value.AsString(), "INSERT INTO items") {
+						found = true
+					}
 				}
 			}
 		}
-	}
-	if !found {
-		t.Errorf("no child span carrying the statement; spans: %d", len(rec.Ended()))
+		if !found {
+			t.Errorf("%s: no child span carrying the statement; spans: %d", run.name, len(rec.Ended()))
+		}
 	}
 }

@@ -42,6 +42,8 @@ type DB struct {
 	*sql.DB
 	// Dialect is the engine behind DB.
 	Dialect Dialect
+	// stmts are the statements Q prepared; nil for none (PostgreSQL).
+	stmts *stmtCache
 }
 
 // ErrUnsupportedDSN is returned by Open for a DSN naming an engine this
@@ -100,15 +102,20 @@ func openSQLite(ctx context.Context, path string, o options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	stmts := &stmtCache{stmts: map[string]*sql.Stmt{}}
 	if path == ":memory:" {
 		// Every connection to :memory: is a different database.
 		sqldb.SetMaxOpenConns(1)
+		// Q prepares a statement on the database before it binds it to a
+		// transaction: with one connection, held by the transaction,
+		// that would wait forever.
+		stmts = nil
 	}
 	if err := sqldb.PingContext(ctx); err != nil {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{DB: sqldb, Dialect: sqliteDialect{}}, nil
+	return &DB{DB: sqldb, Dialect: sqliteDialect{}, stmts: stmts}, nil
 }
 
 // maxTxAttempts bounds how often InTx runs a transaction that PostgreSQL

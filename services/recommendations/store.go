@@ -145,15 +145,16 @@ func (s *store) popular(ctx context.Context, exclude []string, limit int) ([]sco
 // hasPurchases reports whether any order was counted.
 func (s *store) hasPurchases(ctx context.Context) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM product_purchases LIMIT 1) AS p`).Scan(&n); err != nil {
+	if err := s.db.Q(nil).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM product_purchases LIMIT 1) AS p`).Scan(&n); err != nil {
 		return false, fmt.Errorf("check purchase data: %w", err)
 	}
 	return n > 0, nil
 }
 
-// scoredQuery runs a query of (product id, score) rows.
+// scoredQuery runs a query of (product id, score) rows, prepared once per
+// query text (one per number of ids: few, since a product page gives one).
 func (s *store) scoredQuery(ctx context.Context, op, q string, args []any) ([]scored, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Dialect.Rebind(q), args...)
+	rows, err := s.db.Q(nil).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

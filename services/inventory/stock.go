@@ -59,8 +59,9 @@ func (s *store) availability(ctx context.Context, ids []string) (map[string]int6
 	for i, id := range ids {
 		args[i] = id
 	}
+	// Prepared once per number of ids (a product page asks for one).
 	q := `SELECT product_id, on_hand FROM stock WHERE product_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	rows, err := s.db.QueryContext(ctx, s.db.Dialect.Rebind(q), args...)
+	rows, err := s.db.Q(nil).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("get availability: %w", err)
 	}

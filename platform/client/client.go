@@ -104,6 +104,10 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// receiveWindow is the HTTP/2 flow-control window a client grants each
+// stream and connection (1 MiB: several of the largest messages).
+const receiveWindow = 1 << 20
+
 // Dial returns a client connection to target: "registry:///catalog" (needs
 // opts.Registry), "dns:///catalog:9000" or "127.0.0.1:9000". Like
 // grpc.NewClient it does not connect until the first call. extra options
@@ -125,6 +129,11 @@ func Dial(target string, opts Options, extra ...grpc.DialOption) (*grpc.ClientCo
 		// for a TXT record before every resolution, which on a private
 		// network without an upstream DNS server hangs for seconds.
 		grpc.WithDisableServiceConfig(),
+		// A fixed receive window turns off grpc-go's bandwidth-delay
+		// estimator and the PING it sends after received data: see
+		// receiveWindow.
+		grpc.WithInitialWindowSize(receiveWindow),
+		grpc.WithInitialConnWindowSize(receiveWindow),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time:                30 * time.Second,
 			Timeout:             10 * time.Second,

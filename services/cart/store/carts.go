@@ -11,7 +11,7 @@ import (
 // Get returns the shopper's cart; a shopper without one gets an empty
 // cart with a zero Updated.
 func (s *Store) Get(ctx context.Context, shopperID string) (Cart, error) {
-	c, err := s.cart(ctx, s.db, shopperID)
+	c, err := s.cart(ctx, s.db.Q(nil), shopperID)
 	if err != nil {
 		return Cart{}, fmt.Errorf("get cart %s: %w", shopperID, err)
 	}
@@ -33,7 +33,7 @@ type Addition struct {
 // KeyApplied reports whether an addition with key was already applied to
 // the shopper's cart.
 func (s *Store) KeyApplied(ctx context.Context, shopperID, key string) (bool, error) {
-	ok, err := s.keyApplied(ctx, s.db, shopperID, key)
+	ok, err := s.keyApplied(ctx, s.db.Q(nil), shopperID, key)
 	if err != nil {
 		return false, fmt.Errorf("look up key for cart %s: %w", shopperID, err)
 	}
@@ -48,29 +48,29 @@ func (s *Store) KeyApplied(ctx context.Context, shopperID, key string) (bool, er
 func (s *Store) Add(ctx context.Context, a Addition) (c Cart, applied bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		applied = false // InTx may run this again
-		done, err := s.keyApplied(ctx, tx, a.ShopperID, a.Key)
+		done, err := s.keyApplied(ctx, s.db.Q(tx), a.ShopperID, a.Key)
 		if err != nil || done {
 			return err
 		}
-		qty, found, err := s.quantity(ctx, tx, a.ShopperID, a.ProductID)
+		qty, found, err := s.quantity(ctx, s.db.Q(tx), a.ShopperID, a.ProductID)
 		if err != nil {
 			return err
 		}
 		if found && qty+a.Quantity > MaxQuantity {
 			return ErrLineFull
 		}
-		if err := s.setLine(ctx, tx, a.ShopperID, a.ProductID, qty+a.Quantity, found); err != nil {
+		if err := s.setLine(ctx, s.db.Q(tx), a.ShopperID, a.ProductID, qty+a.Quantity, found); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO applied_keys (shopper_id, idempotency_key, applied_at) VALUES (?, ?, ?)`),
+		_, err = s.db.Q(tx).ExecContext(ctx, `INSERT INTO applied_keys (shopper_id, idempotency_key, applied_at) VALUES (?, ?, ?)`,
 			a.ShopperID, a.Key, formatTime(a.Now))
 		if err != nil {
 			return err
 		}
 		applied = true
-		return s.touch(ctx, tx, a.ShopperID, a.Now)
+		return s.touch(ctx, s.db.Q(tx), a.ShopperID, a.Now)
 	}, func(tx *sql.Tx) (err error) {
-		c, err = s.cart(ctx, tx, a.ShopperID)
+		c, err = s.cart(ctx, s.db.Q(tx), a.ShopperID)
 		return err
 	})
 	if err != nil {
@@ -88,16 +88,16 @@ func (s *Store) SetQuantity(ctx context.Context, shopperID, productID string, qt
 	}
 	var c Cart
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, found, err := s.quantity(ctx, tx, shopperID, productID)
+		_, found, err := s.quantity(ctx, s.db.Q(tx), shopperID, productID)
 		if err != nil {
 			return err
 		}
-		if err := s.setLine(ctx, tx, shopperID, productID, qty, found); err != nil {
+		if err := s.setLine(ctx, s.db.Q(tx), shopperID, productID, qty, found); err != nil {
 			return err
 		}
-		return s.touch(ctx, tx, shopperID, now)
+		return s.touch(ctx, s.db.Q(tx), shopperID, now)
 	}, func(tx *sql.Tx) (err error) {
-		c, err = s.cart(ctx, tx, shopperID)
+		c, err = s.cart(ctx, s.db.Q(tx), shopperID)
 		return err
 	})
 	if err != nil {
@@ -111,13 +111,13 @@ func (s *Store) SetQuantity(ctx context.Context, shopperID, productID string, qt
 func (s *Store) Remove(ctx context.Context, shopperID, productID string, now time.Time) (Cart, error) {
 	var c Cart
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`DELETE FROM cart_lines WHERE shopper_id = ? AND product_id = ?`), shopperID, productID)
+		res, err := s.db.Q(tx).ExecContext(ctx, `DELETE FROM cart_lines WHERE shopper_id = ? AND product_id = ?`, shopperID, productID)
 		if err != nil {
 			return err
 		}
-		return s.touchIfChanged(ctx, tx, res, shopperID, now)
+		return s.touchIfChanged(ctx, s.db.Q(tx), res, shopperID, now)
 	}, func(tx *sql.Tx) (err error) {
-		c, err = s.cart(ctx, tx, shopperID)
+		c, err = s.cart(ctx, s.db.Q(tx), shopperID)
 		return err
 	})
 	if err != nil {
@@ -138,11 +138,11 @@ func (s *Store) Empty(ctx context.Context, shopperID string, now time.Time) erro
 // EmptyTx removes every line of the shopper's cart inside tx, for a
 // caller with more to do in the same transaction (a merge).
 func (s *Store) EmptyTx(ctx context.Context, tx *sql.Tx, shopperID string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`DELETE FROM cart_lines WHERE shopper_id = ?`), shopperID)
+	res, err := s.db.Q(tx).ExecContext(ctx, `DELETE FROM cart_lines WHERE shopper_id = ?`, shopperID)
 	if err != nil {
 		return fmt.Errorf("empty cart %s: %w", shopperID, err)
 	}
-	if err := s.touchIfChanged(ctx, tx, res, shopperID, now); err != nil {
+	if err := s.touchIfChanged(ctx, s.db.Q(tx), res, shopperID, now); err != nil {
 		return fmt.Errorf("empty cart %s: %w", shopperID, err)
 	}
 	return nil
@@ -162,7 +162,7 @@ func (s *Store) RemoveOrdered(ctx context.Context, shopperID, orderID string, it
 		return s.RemoveOrderedTx(ctx, tx, shopperID, orderID, items, now)
 	}, func(tx *sql.Tx) error {
 		var err error
-		c, err = s.cart(ctx, tx, shopperID)
+		c, err = s.cart(ctx, s.db.Q(tx), shopperID)
 		return err
 	})
 	if err != nil {
@@ -176,8 +176,8 @@ func (s *Store) RemoveOrdered(ctx context.Context, shopperID, orderID string, it
 // line goes when the order took all of it; lines added after the order
 // was placed stay.
 func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID, orderID string, items []Ordered, now time.Time) error {
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
-		`INSERT INTO removed_orders (order_id, shopper_id, removed_at) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING`),
+	res, err := s.db.Q(tx).ExecContext(ctx,
+		`INSERT INTO removed_orders (order_id, shopper_id, removed_at) VALUES (?, ?, ?) ON CONFLICT (order_id) DO NOTHING`,
 		orderID, shopperID, formatTime(now))
 	if err != nil {
 		return fmt.Errorf("record order %s: %w", orderID, err)
@@ -189,8 +189,8 @@ func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID, orde
 	}
 	var changed int64
 	for _, it := range items {
-		res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
-			`UPDATE cart_lines SET quantity = quantity - ? WHERE shopper_id = ? AND product_id = ? AND quantity > ?`),
+		res, err := s.db.Q(tx).ExecContext(ctx,
+			`UPDATE cart_lines SET quantity = quantity - ? WHERE shopper_id = ? AND product_id = ? AND quantity > ?`,
 			it.Quantity, shopperID, it.ProductID, it.Quantity)
 		if err != nil {
 			return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
@@ -200,8 +200,8 @@ func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID, orde
 			return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
 		}
 		if n == 0 {
-			if res, err = tx.ExecContext(ctx, s.db.Dialect.Rebind(
-				`DELETE FROM cart_lines WHERE shopper_id = ? AND product_id = ?`), shopperID, it.ProductID); err != nil {
+			if res, err = s.db.Q(tx).ExecContext(ctx,
+				`DELETE FROM cart_lines WHERE shopper_id = ? AND product_id = ?`, shopperID, it.ProductID); err != nil {
 				return fmt.Errorf("remove ordered %s from cart %s: %w", it.ProductID, shopperID, err)
 			}
 			if n, err = res.RowsAffected(); err != nil {
@@ -211,7 +211,7 @@ func (s *Store) RemoveOrderedTx(ctx context.Context, tx *sql.Tx, shopperID, orde
 		changed += n
 	}
 	if changed > 0 {
-		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE carts SET updated_at = ? WHERE shopper_id = ?`),
+		if _, err := s.db.Q(tx).ExecContext(ctx, `UPDATE carts SET updated_at = ? WHERE shopper_id = ?`,
 			formatTime(now), shopperID); err != nil {
 			return fmt.Errorf("remove ordered items from cart %s: %w", shopperID, err)
 		}
@@ -243,32 +243,32 @@ func (s *Store) inTx(ctx context.Context, change, read func(*sql.Tx) error) erro
 	})
 }
 
-// cart reads the shopper's cart.
+// cart reads the shopper's cart, in one statement: the cart's time and
+// its lines, in the order they were added.
 func (s *Store) cart(ctx context.Context, q querier, shopperID string) (Cart, error) {
-	c := Cart{ShopperID: shopperID}
-	var updated string
-	err := q.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT updated_at FROM carts WHERE shopper_id = ?`), shopperID).Scan(&updated)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return c, nil
-	case err != nil:
-		return Cart{}, err
-	}
-	if c.Updated, err = time.Parse(timeFormat, updated); err != nil {
-		return Cart{}, fmt.Errorf("parse stored time %q: %w", updated, err)
-	}
-	rows, err := q.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT product_id, quantity FROM cart_lines
-		WHERE shopper_id = ? ORDER BY position`), shopperID)
+	rows, err := q.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT c.updated_at, l.product_id, l.quantity
+		FROM carts c LEFT JOIN cart_lines l ON l.shopper_id = c.shopper_id
+		WHERE c.shopper_id = ? ORDER BY l.position`), shopperID)
 	if err != nil {
 		return Cart{}, err
 	}
 	defer rows.Close()
+	c := Cart{ShopperID: shopperID}
 	for rows.Next() {
-		var l Line
-		if err := rows.Scan(&l.ProductID, &l.Quantity); err != nil {
+		var updated string
+		var product sql.NullString
+		var qty sql.NullInt32
+		if err := rows.Scan(&updated, &product, &qty); err != nil {
 			return Cart{}, err
 		}
-		c.Lines = append(c.Lines, l)
+		if c.Updated.IsZero() {
+			if c.Updated, err = time.Parse(timeFormat, updated); err != nil {
+				return Cart{}, fmt.Errorf("parse stored time %q: %w", updated, err)
+			}
+		}
+		if product.Valid {
+			c.Lines = append(c.Lines, Line{ProductID: product.String, Quantity: qty.Int32})
+		}
 	}
 	return c, rows.Err()
 }

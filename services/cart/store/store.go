@@ -93,7 +93,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// querier is a *sql.DB or a *sql.Tx.
+// querier is a *sql.DB, a *sql.Tx or a storage.Querier (statements
+// prepared once: what the store's own methods use).
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

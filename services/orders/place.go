@@ -20,7 +20,7 @@ import (
 func (s *Service) place(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*keyHit, error) {
 	now := s.now()
 	if len(req.GetItems()) == 0 && req.GetIdempotencyKey() != "" && len(req.GetIdempotencyKey()) <= MaxKeyBytes {
-		hit, err := s.store.byKey(ctx, s.store.db, req.GetIdempotencyKey())
+		hit, err := s.store.byKey(ctx, s.store.db.Q(nil), req.GetIdempotencyKey())
 		if err != nil {
 			return nil, err
 		}
@@ -33,7 +33,7 @@ func (s *Service) place(ctx context.Context, req *ordersv1.PlaceOrderRequest) (*
 		return nil, err
 	}
 	hash := requestHash(req, c, s.cfg.BaseCurrency)
-	hit, err := s.store.byKey(ctx, s.store.db, req.GetIdempotencyKey())
+	hit, err := s.store.byKey(ctx, s.store.db.Q(nil), req.GetIdempotencyKey())
 	if err != nil {
 		return nil, err
 	}

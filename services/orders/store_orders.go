@@ -14,7 +14,8 @@ import (
 	typesv1 "github.com/bazaar-shop/bazaar/api/bazaar/types/v1"
 )
 
-// querier is a *sql.DB or a *sql.Tx.
+// querier is a *sql.DB, a *sql.Tx or a storage.Querier (statements
+// prepared once).
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -60,7 +61,7 @@ func (s *store) place(ctx context.Context, o *order, c card) (*keyHit, error) {
 	var hit *keyHit
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if hit, err = s.byKey(ctx, tx, o.IdempotencyKey); err != nil || hit != nil {
+		if hit, err = s.byKey(ctx, s.db.Q(tx), o.IdempotencyKey); err != nil || hit != nil {
 			return err
 		}
 		if err := s.insertOrder(ctx, tx, o); err != nil {
@@ -69,13 +70,13 @@ func (s *store) place(ctx context.Context, o *order, c card) (*keyHit, error) {
 		now := millis(o.Created)
 		trace := propagation.MapCarrier{}
 		s.prop.Inject(ctx, trace)
-		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO sagas
-			(order_id, step, next_attempt_at, update_ns, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?)`),
+		if _, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO sagas
+			(order_id, step, next_attempt_at, update_ns, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?)`,
 			o.ID, stepReserve, now, o.Created.UnixNano(), trace.Get("traceparent"), trace.Get("tracestate")); err != nil {
 			return fmt.Errorf("insert saga: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO cards
-			(order_id, number, exp_month, exp_year, cvv) VALUES (?, ?, ?, ?, ?)`),
+		if _, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO cards
+			(order_id, number, exp_month, exp_year, cvv) VALUES (?, ?, ?, ?, ?)`,
 			o.ID, c.Number, c.ExpMonth, c.ExpYear, c.CVV); err != nil {
 			return fmt.Errorf("insert card: %w", err)
 		}
@@ -93,8 +94,8 @@ func (s *store) place(ctx context.Context, o *order, c card) (*keyHit, error) {
 // insertOrder writes the order row and its items.
 func (s *store) insertOrder(ctx context.Context, tx *sql.Tx, o *order) error {
 	a := o.Address
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO orders (`+orderColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.ID, o.IdempotencyKey, o.RequestHash, o.ShopperID, o.UserID, o.Email,
 		a.GetName(), a.GetStreet(), a.GetCity(), a.GetPostalCode(), a.GetCountryCode(),
 		o.Currency, o.RequestedCurrency, o.Subtotal.GetUnits(), o.Subtotal.GetNanos(),
@@ -105,9 +106,9 @@ func (s *store) insertOrder(ctx context.Context, tx *sql.Tx, o *order) error {
 		return fmt.Errorf("insert order: %w", err)
 	}
 	for i, it := range o.Items {
-		_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO order_items
+		_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO order_items
 			(order_id, position, product_id, name, quantity, weight_grams, unit_units, unit_nanos, line_units, line_nanos)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, i, it.ProductID, it.Name, it.Quantity, it.WeightGrams,
 			it.UnitPrice.GetUnits(), it.UnitPrice.GetNanos(), it.LineTotal.GetUnits(), it.LineTotal.GetNanos())
 		if err != nil {

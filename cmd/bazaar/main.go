@@ -48,6 +48,7 @@ func commands() []command {
 		{"nats", "run the event bus (NATS JetStream) in the foreground; 'up' runs it for you", runNATS},
 		{"probe", "exit 0 if the process whose admin port is -admin-addr is ready (container health checks)", runProbe},
 		{"load", "drive the storefront with the standard workload, open-loop, and report latencies", runLoad},
+		{"profile", "CPU-profile every running instance at once and tell where the time goes", runProfile},
 		{"chaos", "run one fault experiment under load and report what held: chaos EXPERIMENT (chaos list)", runChaos},
 		{"verify", "check the order flow's invariants through the services' APIs", runVerify},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {

@@ -77,8 +77,8 @@ func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, typ, aggregateID string, p
 	if err != nil {
 		return "", fmt.Errorf("add %s event: marshal: %w", typ, err)
 	}
-	_, err = tx.ExecContext(ctx, o.db.Dialect.Rebind(
-		`INSERT INTO events_outbox (event_id, subject, envelope, created_at) VALUES (?, ?, ?, ?)`),
+	_, err = o.db.Q(tx).ExecContext(ctx,
+		`INSERT INTO events_outbox (event_id, subject, envelope, created_at) VALUES (?, ?, ?, ?)`,
 		id, Subject(o.producer, typ), data, rfc3339(now))
 	if err != nil {
 		return "", fmt.Errorf("add %s event for %s: %w", typ, aggregateID, err)

@@ -83,16 +83,16 @@ type Info struct {
 
 // startInstance starts the process of one instance. prev, the instance it
 // replaces after a crash, lends it its addresses and restart count; nil
-// picks fresh ports (a fixed Spec.GRPCAddr is kept).
+// picks fresh ports (a fixed Spec.GRPCAddr or HTTPAddr is kept).
 func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance, error) {
-	var grpcAddr, adminAddr string
+	var grpcAddr, adminAddr, httpAddr string
 	var err error
 	restarts := 0
 	switch {
 	case prev != nil:
-		grpcAddr, adminAddr, restarts = prev.GRPCAddr, prev.AdminAddr, prev.restarts+1
+		grpcAddr, adminAddr, httpAddr, restarts = prev.GRPCAddr, prev.AdminAddr, prev.HTTPAddr, prev.restarts+1
 	default:
-		grpcAddr = spec.GRPCAddr
+		grpcAddr, httpAddr = spec.GRPCAddr, spec.HTTPAddr
 		if grpcAddr == "" {
 			if grpcAddr, err = freeAddr(cfg.Host); err != nil {
 				return nil, fmt.Errorf("start %s: %w", id, err)
@@ -100,6 +100,11 @@ func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance,
 		}
 		if adminAddr, err = freeAddr(cfg.Host); err != nil {
 			return nil, fmt.Errorf("start %s: %w", id, err)
+		}
+		if httpAddr == "" && spec.HTTP {
+			if httpAddr, err = freeAddr(cfg.Host); err != nil {
+				return nil, fmt.Errorf("start %s: %w", id, err)
+			}
 		}
 	}
 	dataDir := filepath.Join(cfg.DataDir, spec.Name)
@@ -119,8 +124,8 @@ func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance,
 		"BAZAAR_DATA="+dataDir,
 		"BAZAAR_REGISTRY="+RegistryPath(cfg.DataDir),
 	)
-	if spec.HTTPAddr != "" {
-		cmd.Env = append(cmd.Env, "BAZAAR_HTTP_ADDR="+spec.HTTPAddr)
+	if httpAddr != "" {
+		cmd.Env = append(cmd.Env, "BAZAAR_HTTP_ADDR="+httpAddr)
 	}
 	tlsEnv, err := identityEnv(cfg, spec.Name)
 	if err != nil {
@@ -144,7 +149,7 @@ func startInstance(cfg Config, id string, spec Spec, prev *Instance) (*Instance,
 	}
 	in := &Instance{
 		ID: id, Service: spec.Name,
-		GRPCAddr: grpcAddr, AdminAddr: adminAddr, HTTPAddr: spec.HTTPAddr,
+		GRPCAddr: grpcAddr, AdminAddr: adminAddr, HTTPAddr: httpAddr,
 		LogPath:  logPath,
 		spec:     spec,
 		restarts: restarts,

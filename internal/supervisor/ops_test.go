@@ -38,7 +38,9 @@ func startFake(t *testing.T, s *Supervisor, spec Spec, replicas int) {
 
 func TestScaleUpReachesEveryInstanceAndDownDrainsTheNewest(t *testing.T) {
 	s := newTestSupervisor(t)
-	startFake(t, s, fakeSpec(t, "ok"), 1)
+	spec := fakeSpec(t, "ok")
+	spec.HTTP = true // an HTTP port of its own per instance, as the storefront's
+	startFake(t, s, spec, 1)
 	cc := dialFake(t, s)
 	callUntil(t, cc, "the first instance", func(seen map[string]int) bool { return seen["fake-1"] > 0 })
 
@@ -52,12 +54,19 @@ func TestScaleUpReachesEveryInstanceAndDownDrainsTheNewest(t *testing.T) {
 			t.Errorf("%s is %s after Scale returned, want ready", in.ID, in.State)
 		}
 		ports[in.GRPCAddr] = true
+		ports[in.HTTPAddr] = true
 	}
-	if len(st) != 3 || len(ports) != 3 {
-		t.Fatalf("status after Scale to 3 = %+v, want 3 ready instances on 3 ports", st)
+	if len(st) != 3 || len(ports) != 6 || ports[""] {
+		t.Fatalf("status after Scale to 3 = %+v, want 3 ready instances on 3 gRPC and 3 HTTP ports", st)
 	}
-	if reg := registered(t, s); len(reg) != 3 {
+	reg := registered(t, s)
+	if len(reg) != 3 {
 		t.Fatalf("registry lists %d instances, want 3", len(reg))
+	}
+	for _, in := range reg {
+		if !ports[in.HTTPAddr] || in.HTTPAddr == "" {
+			t.Errorf("registry lists %s with HTTP address %q, want its own", in.ID, in.HTTPAddr)
+		}
 	}
 	// Round robin through registry:///fake reaches each instance.
 	callUntil(t, cc, "calls to reach all 3 instances", func(seen map[string]int) bool {

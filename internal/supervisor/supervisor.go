@@ -36,8 +36,12 @@ type Spec struct {
 	Name string
 	// Binary is the path of the service's executable.
 	Binary string
-	// HTTPAddr is the public HTTP listen address, for edge services only.
+	// HTTPAddr is a fixed HTTP listen address; see GRPCAddr.
 	HTTPAddr string
+	// HTTP gives each instance an HTTP listener of its own, on a free
+	// port picked like its gRPC and admin ones (BAZAAR_HTTP_ADDR): the
+	// storefront's instances, behind the edge (internal/edge).
+	HTTP bool
 	// Env is extra environment for the process ("KEY=value").
 	Env []string
 	// Args are the process's command-line arguments.
@@ -240,7 +244,7 @@ func (s *Supervisor) launch(ctx context.Context, id string, seq int, spec Spec, 
 	}
 	s.instances[id] = inst
 	s.mu.Unlock()
-	s.cfg.Logger.Info("instance started", "instance", id, "pid", inst.PID(), "grpc", inst.GRPCAddr, "admin", inst.AdminAddr, "version", spec.Version)
+	s.cfg.Logger.Info("instance started", "instance", id, "pid", inst.PID(), "grpc", inst.GRPCAddr, "admin", inst.AdminAddr, "http", inst.HTTPAddr, "version", spec.Version)
 
 	if err := s.waitReady(ctx, inst); err != nil {
 		_ = s.terminate(inst)

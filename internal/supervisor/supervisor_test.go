@@ -191,6 +191,7 @@ func TestCrashedInstanceIsRestartedOnItsAddresses(t *testing.T) {
 	s := newTestSupervisor(t)
 	spec := fakeSpec(t, "ok")
 	spec.Restart = true
+	spec.HTTP = true
 	first, err := s.Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -208,9 +209,10 @@ func TestCrashedInstanceIsRestartedOnItsAddresses(t *testing.T) {
 		}
 		return false
 	})
-	if second.Restarts() != 1 || second.GRPCAddr != first.GRPCAddr || second.AdminAddr != first.AdminAddr {
-		t.Errorf("restarted instance: restarts=%d addrs %s/%s, want 1 and %s/%s",
-			second.Restarts(), second.GRPCAddr, second.AdminAddr, first.GRPCAddr, first.AdminAddr)
+	if second.Restarts() != 1 || second.GRPCAddr != first.GRPCAddr || second.AdminAddr != first.AdminAddr ||
+		first.HTTPAddr == "" || second.HTTPAddr != first.HTTPAddr {
+		t.Errorf("restarted instance: restarts=%d addrs %s/%s/%s, want 1 and %s/%s/%s",
+			second.Restarts(), second.GRPCAddr, second.AdminAddr, second.HTTPAddr, first.GRPCAddr, first.AdminAddr, first.HTTPAddr)
 	}
 	eventually(t, "restarted instance back in the registry", func() bool {
 		reg := registered(t, s)

@@ -236,8 +236,8 @@ func (s *store) loadItems(ctx context.Context, q querier, orders []*order) error
 // setShipment records an order's tracking id and carrier. Setting them
 // again to the same values changes nothing.
 func (s *store) setShipment(ctx context.Context, tx *sql.Tx, orderID, trackingID, carrier string) error {
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE orders SET tracking_id = ?, carrier = ?, update_ns = ?
-		WHERE id = ? AND (tracking_id <> ? OR carrier <> ?)`),
+	res, err := s.db.Q(tx).ExecContext(ctx, `UPDATE orders SET tracking_id = ?, carrier = ?, update_ns = ?
+		WHERE id = ? AND (tracking_id <> ? OR carrier <> ?)`,
 		trackingID, carrier, s.now().UnixNano(), orderID, trackingID, carrier)
 	if err != nil {
 		return fmt.Errorf("set shipment of order %s: %w", orderID, err)
@@ -246,7 +246,7 @@ func (s *store) setShipment(ctx context.Context, tx *sql.Tx, orderID, trackingID
 		return err
 	}
 	var one int
-	err = tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT 1 FROM orders WHERE id = ?`), orderID).Scan(&one)
+	err = s.db.Q(tx).QueryRowContext(ctx, `SELECT 1 FROM orders WHERE id = ?`, orderID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("set shipment of order %s: %w", orderID, errNotFound)
 	}

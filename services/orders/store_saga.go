@@ -48,9 +48,9 @@ func (s *store) claim(ctx context.Context, owner string, n int) ([]string, error
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		ids = nil // InTx may run this again
 		now := millis(s.now())
-		rows, err := tx.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT order_id FROM sagas
+		rows, err := s.db.Q(tx).QueryContext(ctx, `SELECT order_id FROM sagas
 			WHERE step <> 'done' AND next_attempt_at <= ? AND locked_until <= ?
-			ORDER BY next_attempt_at LIMIT ?`), now, now, n)
+			ORDER BY next_attempt_at LIMIT ?`, now, now, n)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *store) claim(ctx context.Context, owner string, n int) ([]string, error
 			return err
 		}
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE sagas SET locked_until = ?, lock_owner = ? WHERE order_id = ?`),
+			if _, err := s.db.Q(tx).ExecContext(ctx, `UPDATE sagas SET locked_until = ?, lock_owner = ? WHERE order_id = ?`,
 				now+s.lease.Milliseconds(), owner, id); err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func (s *store) claim(ctx context.Context, owner string, n int) ([]string, error
 // this service's next start) takes them at once instead of waiting for
 // the leases to run out.
 func (s *store) releaseLeases(ctx context.Context, owner string) error {
-	if _, err := s.db.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE sagas SET locked_until = 0, lock_owner = '' WHERE lock_owner = ?`), owner); err != nil {
+	if _, err := s.db.Q(nil).ExecContext(ctx, `UPDATE sagas SET locked_until = 0, lock_owner = '' WHERE lock_owner = ?`, owner); err != nil {
 		return fmt.Errorf("release saga leases: %w", err)
 	}
 	return nil
@@ -95,8 +95,8 @@ func (s *store) saga(ctx context.Context, id, owner string) (*saga, *order, erro
 	g := &saga{OrderID: id}
 	var lockOwner, reason string
 	var traceparent, tracestate string
-	err := s.db.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT step, attempts, refund, cancel_reason, cancel_message, lock_owner, traceparent, tracestate
-		FROM sagas WHERE order_id = ?`), id).Scan(&g.Step, &g.Attempts, &g.Refund, &reason, &g.Message, &lockOwner, &traceparent, &tracestate)
+	err := s.db.Q(nil).QueryRowContext(ctx, `SELECT step, attempts, refund, cancel_reason, cancel_message, lock_owner, traceparent, tracestate
+		FROM sagas WHERE order_id = ?`, id).Scan(&g.Step, &g.Attempts, &g.Refund, &reason, &g.Message, &lockOwner, &traceparent, &tracestate)
 	g.Trace = propagation.MapCarrier{"traceparent": traceparent, "tracestate": tracestate}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("load saga %s: %w", id, errNotFound)
@@ -117,7 +117,7 @@ func (s *store) saga(ctx context.Context, id, owner string) (*saga, *order, erro
 
 // card returns the card of order id; ok is false when it was deleted.
 func (s *store) card(ctx context.Context, id string) (c card, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT number, exp_month, exp_year, cvv FROM cards WHERE order_id = ?`), id).
+	err = s.db.Q(nil).QueryRowContext(ctx, `SELECT number, exp_month, exp_year, cvv FROM cards WHERE order_id = ?`, id).
 		Scan(&c.Number, &c.ExpMonth, &c.ExpYear, &c.CVV)
 	if errors.Is(err, sql.ErrNoRows) {
 		return card{}, false, nil
@@ -157,7 +157,7 @@ func (s *store) advance(ctx context.Context, id, owner string, t transition) err
 			return err
 		}
 		if t.ChargeID != "" {
-			if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE orders SET charge_id = ?, update_ns = ? WHERE id = ?`),
+			if _, err := s.db.Q(tx).ExecContext(ctx, `UPDATE orders SET charge_id = ?, update_ns = ? WHERE id = ?`,
 				t.ChargeID, now.UnixNano(), id); err != nil {
 				return fmt.Errorf("record charge: %w", err)
 			}
@@ -190,8 +190,8 @@ func (s *store) finish(ctx context.Context, id, owner string, from step, out out
 			stepDone, now.UnixNano()); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE orders SET status = ?, cancel_reason = ?, cancel_message = ?, update_ns = ?
-			WHERE id = ? AND status = 'PENDING'`),
+		res, err := s.db.Q(tx).ExecContext(ctx, `UPDATE orders SET status = ?, cancel_reason = ?, cancel_message = ?, update_ns = ?
+			WHERE id = ? AND status = 'PENDING'`,
 			statusName(out.Status), reasonName(out.Reason), out.Message, now.UnixNano(), id)
 		if err != nil {
 			return fmt.Errorf("set status: %w", err)
@@ -237,7 +237,9 @@ func (s *store) retryLater(ctx context.Context, id, owner string, from step, att
 // step from, and fails with errLeaseLost if not.
 func (s *store) moveSaga(ctx context.Context, tx *sql.Tx, id, owner string, from step, set string, args ...any) error {
 	args = append(args, id, from, owner)
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE sagas SET `+set+` WHERE order_id = ? AND step = ? AND lock_owner = ?`), args...)
+	// set is one of a few literals of this file, so the prepared texts
+	// stay few.
+	res, err := s.db.Q(tx).ExecContext(ctx, `UPDATE sagas SET `+set+` WHERE order_id = ? AND step = ? AND lock_owner = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("update saga: %w", err)
 	}
@@ -253,7 +255,7 @@ func (s *store) moveSaga(ctx context.Context, tx *sql.Tx, id, owner string, from
 
 // deleteCard deletes an order's card.
 func (s *store) deleteCard(ctx context.Context, tx *sql.Tx, id string) error {
-	if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`DELETE FROM cards WHERE order_id = ?`), id); err != nil {
+	if _, err := s.db.Q(tx).ExecContext(ctx, `DELETE FROM cards WHERE order_id = ?`, id); err != nil {
 		return fmt.Errorf("delete card: %w", err)
 	}
 	return nil

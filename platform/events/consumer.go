@@ -160,7 +160,7 @@ func applyOnce(ctx context.Context, db *storage.DB, consumer string, env *events
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		applied = false // InTx may run this again
 		var one int
-		err := tx.QueryRowContext(ctx, db.Dialect.Rebind(`SELECT 1 FROM events_inbox WHERE consumer = ? AND event_id = ?`),
+		err := db.Q(tx).QueryRowContext(ctx, `SELECT 1 FROM events_inbox WHERE consumer = ? AND event_id = ?`,
 			consumer, env.GetEventId()).Scan(&one)
 		switch {
 		case err == nil:
@@ -171,8 +171,8 @@ func applyOnce(ctx context.Context, db *storage.DB, consumer string, env *events
 		if err := h(ctx, tx, env); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, db.Dialect.Rebind(
-			`INSERT INTO events_inbox (consumer, event_id, event_type, applied_at) VALUES (?, ?, ?, ?)`),
+		if _, err := db.Q(tx).ExecContext(ctx,
+			`INSERT INTO events_inbox (consumer, event_id, event_type, applied_at) VALUES (?, ?, ?, ?)`,
 			consumer, env.GetEventId(), env.GetType(), rfc3339(time.Now())); err != nil {
 			return fmt.Errorf("record event %s in inbox: %w", env.GetEventId(), err)
 		}

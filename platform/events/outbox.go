@@ -153,8 +153,8 @@ type outboxRow struct {
 
 // relayOnce publishes one batch and returns how many rows it published.
 func (o *Outbox) relayOnce(ctx context.Context, bus *Bus) (int, error) {
-	rows, err := o.db.QueryContext(ctx, o.db.Dialect.Rebind(
-		`SELECT seq, event_id, subject, envelope FROM events_outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`), relayBatch)
+	rows, err := o.db.Q(nil).QueryContext(ctx,
+		`SELECT seq, event_id, subject, envelope FROM events_outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?`, relayBatch)
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
@@ -174,8 +174,8 @@ func (o *Outbox) relayOnce(ctx context.Context, bus *Bus) (int, error) {
 		if err := o.publish(ctx, bus, r); err != nil {
 			return i, err
 		}
-		if _, err := o.db.ExecContext(ctx, o.db.Dialect.Rebind(
-			`UPDATE events_outbox SET published_at = ? WHERE seq = ?`), rfc3339(o.now()), r.seq); err != nil {
+		if _, err := o.db.Q(nil).ExecContext(ctx,
+			`UPDATE events_outbox SET published_at = ? WHERE seq = ?`, rfc3339(o.now()), r.seq); err != nil {
 			return i, fmt.Errorf("mark event %s published: %w", r.eventID, err)
 		}
 	}

@@ -100,6 +100,10 @@ type File struct {
 	Token string `json:"token"`
 	// PID is the process id of `bazaar up`.
 	PID int `json:"pid"`
+	// Storefront is the shop's public URL, the edge in front of the
+	// storefront's instances ("http://127.0.0.1:8080"); empty until
+	// SetStorefront.
+	Storefront string `json:"storefront,omitempty"`
 }
 
 // FilePath is the control file of the data directory dir.

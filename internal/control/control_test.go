@@ -149,6 +149,15 @@ func TestServeWritesAPrivateControlFileAndListensOnLoopback(t *testing.T) {
 	if other.Token() == srv.Token() {
 		t.Error("two servers got the same token")
 	}
+	if err := srv.SetStorefront("http://127.0.0.1:8080"); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := ReadFile(path); err != nil || g.Storefront != "http://127.0.0.1:8080" || g.Token != f.Token || g.Addr != f.Addr {
+		t.Errorf("control file after SetStorefront = %+v, %v; want the same address and token, and the URL", g, err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("control file after SetStorefront: %v, %v; want mode 0600", info, err)
+	}
 
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)

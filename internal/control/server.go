@@ -85,6 +85,13 @@ func Serve(op Operator, path string, logger *slog.Logger) (*Server, error) {
 // Addr is the address the API listens on.
 func (s *Server) Addr() string { return s.lis.Addr().String() }
 
+// SetStorefront records the shop's public URL in the control file, where
+// the commands that drive the storefront (`bazaar load`, `chaos`,
+// `status`) find it.
+func (s *Server) SetStorefront(url string) error {
+	return writeFile(s.path, File{Addr: s.Addr(), Token: s.token, PID: os.Getpid(), Storefront: url})
+}
+
 // Token is the bearer token requests must carry.
 func (s *Server) Token() string { return s.token }
 

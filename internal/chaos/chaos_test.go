@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,6 +109,10 @@ func TestGroupsFollowTheDegradations(t *testing.T) {
 		{Experiment{Kind: Blackhole, From: "orders", Service: "payment"}, groupDegraded, load.OpCheckout, load.OpHome},
 		{Experiment{Kind: Latency, From: "storefront", Service: "orders"}, groupDegraded, load.OpCheckout, load.OpHome},
 		{Experiment{Kind: DiskFull, Service: "orders"}, groupDependent, load.OpCheckout, load.OpHome},
+		{Experiment{Kind: Pause, Service: "storefront"}, groupDependent, load.OpHome, -1},
+		// One storefront of two hung: the other serves every journey.
+		{Experiment{Kind: Pause, Service: "storefront", Instance: "storefront-1"}, groupDegraded, load.OpCheckout, -1},
+		{Experiment{Kind: Kill, Service: "catalog", Instance: "catalog-1"}, groupDegraded, load.OpAddToCart, load.OpSignIn},
 	}
 	for _, tt := range tests {
 		got := ops(tt.e, tt.group)
@@ -126,6 +131,16 @@ type fakeTarget struct {
 	calls   [2]float64 // attempts, calls
 	// onResume, when set, runs after a paused component is resumed.
 	onResume func()
+	// replicas is how many instances each component runs (default 1).
+	replicas int
+}
+
+func (f *fakeTarget) Instances(_ context.Context, c string) ([]string, error) {
+	var ids []string
+	for i := range max(f.replicas, 1) {
+		ids = append(ids, fmt.Sprintf("%s-%d", c, i+1))
+	}
+	return ids, nil
 }
 
 func (f *fakeTarget) did(a string) {
@@ -226,6 +241,38 @@ func TestRunPassesWhenOnlyDependentJourneysFail(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "experiment pause:accounts: ") || !strings.Contains(buf.String(), "during the fault, sign-in: 503 unavailable") {
 		t.Errorf("report lacks the verdict or the errors seen:\n%s", &buf)
+	}
+}
+
+// TestAReplicatedComponentLosesOneInstance: a kill or a pause of a
+// component that runs several instances hits the oldest one only, and no
+// journey may fail for it: the others serve them all.
+func TestAReplicatedComponentLosesOneInstance(t *testing.T) {
+	for _, kind := range []Kind{Pause, Kill} {
+		t.Run(string(kind), func(t *testing.T) {
+			down := &atomic.Bool{}
+			ft := &fakeTarget{down: down, replicas: 2}
+			out, err := Run(context.Background(), ft, shopDoer(down), Experiment{Kind: kind, Service: "storefront"}, quick())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ft.actions[0] != string(kind)+" storefront-1" || out.Instance != "storefront-1" {
+				t.Errorf("actions %v, outcome instance %q; want storefront-1 hit alone", ft.actions, out.Instance)
+			}
+			if dep, ok := group(out.During, groupDependent); ok {
+				t.Errorf("%d journeys counted as needing one storefront of two", dep.Count)
+			}
+			if deg, _ := out.During.Group(groupDegraded); deg.Count != out.During.Total.Count {
+				t.Errorf("degraded journeys %d of %d: every journey touches the storefront", deg.Count, out.During.Total.Count)
+			}
+			if c := check(t, out, "journeys that can do without it degrade, not fail"); !c.Pass {
+				t.Errorf("check failed: %+v", c)
+			}
+			var buf bytes.Buffer
+			if err := out.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "instance storefront-1") {
+				t.Errorf("report does not name the instance hit (%v):\n%s", err, &buf)
+			}
+		})
 	}
 }
 

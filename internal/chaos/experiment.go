@@ -20,11 +20,13 @@ type Kind string
 
 // The kinds of fault.
 const (
-	// Kill kill -9s every instance of a service (or the event bus); the
-	// supervisor restarts them.
+	// Kill kill -9s a service (or the event bus): every instance, or one
+	// when it runs several (see Experiment.Instance); the supervisor
+	// restarts them.
 	Kill Kind = "kill"
 	// Pause stops a service's processes (SIGSTOP) for the fault window,
-	// then continues them (SIGCONT): a hang, not a crash.
+	// then continues them (SIGCONT): a hang, not a crash. Like Kill, it
+	// hits one instance of a service that runs several.
 	Pause Kind = "pause"
 	// Latency adds 200 ms to every call from one service to another.
 	Latency Kind = "latency"
@@ -49,6 +51,11 @@ type Experiment struct {
 	Service string `json:"service,omitempty"`
 	// From is the caller of a faulty call path.
 	From string `json:"from,omitempty"`
+	// Instance, for Kill and Pause, is the one instance hit when the
+	// component runs several ("storefront-1"): Run picks it. A fault of
+	// one replica of several is what a balancer in front of them must
+	// hide: no journey needs that instance. Empty: every instance.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Name is the experiment as `bazaar chaos` takes it: "kill:orders",
@@ -235,7 +242,9 @@ func (e Experiment) Groups() []load.Group {
 	case DiskFull:
 		dependent, touched = writers(e.Service), writers(e.Service)
 	default:
-		if e.From != "orders" { // orders' calls to payment only delay orders
+		// Orders' calls to payment only delay orders; the other replicas
+		// of a service stand in for one that is down or hung.
+		if e.From != "orders" && e.Instance == "" {
 			dependent = needs(e.Service)
 		}
 		touched = touchedBy(e)

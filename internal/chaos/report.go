@@ -16,7 +16,11 @@ func (o *Outcome) WriteText(w io.Writer) error {
 	if !o.Passed() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "experiment %s: %s\n", o.Experiment, verdict)
+	hit := ""
+	if o.Instance != "" {
+		hit = " (instance " + o.Instance + "; the others kept running)"
+	}
+	fmt.Fprintf(w, "experiment %s%s: %s\n", o.Experiment, hit, verdict)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tjourneys\tops\terrors\tsuccess\tp50 ms\tp99 ms\tmax ms\t")
 	for _, p := range []struct {

@@ -79,6 +79,9 @@ func (o Options) validate(e Experiment) error {
 type Outcome struct {
 	// Experiment is the experiment's name.
 	Experiment string `json:"experiment"`
+	// Instance is the one instance a kill or a pause hit, when the
+	// component ran several; empty when it hit them all.
+	Instance string `json:"instance,omitempty"`
 	// Baseline, During and After are the workload's results in each phase.
 	Baseline *load.Result `json:"baseline"`
 	During   *load.Result `json:"during"`
@@ -154,7 +157,10 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 		return load.Run(ctx, d, mix, load.Options{Rate: rate, Duration: dur, Workers: o.Workers,
 			Seed: o.Seed, Progress: o.Progress, Groups: e.Groups()})
 	}
-	out := &Outcome{Experiment: e.Name(), RecoverySeconds: -1, ErrorFreeSeconds: -1}
+	if e, err = pickInstance(ctx, t, e); err != nil {
+		return nil, fmt.Errorf("chaos %s: %w", e.Name(), err)
+	}
+	out := &Outcome{Experiment: e.Name(), Instance: e.Instance, RecoverySeconds: -1, ErrorFreeSeconds: -1}
 	count := calls(ctx, t, e)
 	if out.Baseline, err = phase("baseline", o.Rate, o.Baseline); err != nil {
 		return nil, err
@@ -205,15 +211,36 @@ func Run(ctx context.Context, t Target, d load.Doer, e Experiment, o Options) (*
 	return out, nil
 }
 
+// pickInstance sets e.Instance for a kill or a pause of a component that
+// runs several instances: the oldest one is hit, the others stand in for
+// it.
+func pickInstance(ctx context.Context, t Target, e Experiment) (Experiment, error) {
+	if e.Kind != Kill && e.Kind != Pause {
+		return e, nil
+	}
+	ids, err := t.Instances(ctx, e.Service)
+	if err != nil {
+		return e, err
+	}
+	if len(ids) > 1 {
+		e.Instance = ids[0]
+	}
+	return e, nil
+}
+
 // inject starts e's fault and returns what ends it (nil for a fault that
 // ends by itself: a killed process is restarted by the supervisor).
 func inject(ctx context.Context, t Target, e Experiment) (func(context.Context) error, error) {
 	fault := registry.Fault{From: e.From, To: e.Service}
+	target := e.Service
+	if e.Instance != "" {
+		target = e.Instance
+	}
 	switch e.Kind {
 	case Kill:
-		return nil, t.Kill(ctx, e.Service)
+		return nil, t.Kill(ctx, target)
 	case Pause:
-		resume, err := t.Pause(ctx, e.Service)
+		resume, err := t.Pause(ctx, target)
 		if err != nil {
 			return nil, err
 		}

@@ -15,15 +15,21 @@ import (
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/control"
+	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/platform/registry"
 )
 
 // Target is the running shop an experiment acts on.
 type Target interface {
-	// Kill kill -9s every instance of component.
-	Kill(ctx context.Context, component string) error
-	// Pause stops every process of component until resume is called.
-	Pause(ctx context.Context, component string) (resume func() error, err error)
+	// Instances returns the ids of component's running instances,
+	// oldest first.
+	Instances(ctx context.Context, component string) ([]string, error)
+	// Kill kill -9s target: every instance of a component, or one
+	// instance by its id.
+	Kill(ctx context.Context, target string) error
+	// Pause stops target's processes (a component's, or one instance's)
+	// until resume is called.
+	Pause(ctx context.Context, target string) (resume func() error, err error)
 	// SetFault puts a fault rule in force; ClearFault lifts the rules of
 	// one call path.
 	SetFault(ctx context.Context, f registry.Fault) error
@@ -51,42 +57,58 @@ func NewLocalShop(ctl *control.Client, data string) *LocalShop {
 	return &LocalShop{control: ctl, data: data, http: &http.Client{Timeout: 5 * time.Second}}
 }
 
+// Instances implements Target: the instances the supervisor runs,
+// neither exited nor draining.
+func (s *LocalShop) Instances(ctx context.Context, component string) ([]string, error) {
+	st, err := s.control.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("instances of %s: %w", component, err)
+	}
+	var ids []string
+	for _, in := range st.Instances { // by service, oldest first
+		if in.Service == component && in.State != supervisor.StateExited && in.State != supervisor.StateDraining {
+			ids = append(ids, in.ID)
+		}
+	}
+	return ids, nil
+}
+
 // Kill implements Target.
-func (s *LocalShop) Kill(ctx context.Context, component string) error {
-	if _, err := s.control.Kill(ctx, component); err != nil {
-		return fmt.Errorf("kill %s: %w", component, err)
+func (s *LocalShop) Kill(ctx context.Context, target string) error {
+	if _, err := s.control.Kill(ctx, target); err != nil {
+		return fmt.Errorf("kill %s: %w", target, err)
 	}
 	return nil
 }
 
 // Pause implements Target with SIGSTOP and SIGCONT.
-func (s *LocalShop) Pause(ctx context.Context, component string) (func() error, error) {
+func (s *LocalShop) Pause(ctx context.Context, target string) (func() error, error) {
 	st, err := s.control.Status(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("pause %s: %w", component, err)
+		return nil, fmt.Errorf("pause %s: %w", target, err)
 	}
 	var pids []int
 	for _, in := range st.Instances {
-		if in.Service == component && in.PID > 0 && in.State != "exited" {
+		if (in.Service == target || in.ID == target) && in.PID > 0 && in.State != supervisor.StateExited {
 			pids = append(pids, in.PID)
 		}
 	}
 	if len(pids) == 0 {
-		return nil, fmt.Errorf("pause %s: no running instance", component)
+		return nil, fmt.Errorf("pause %s: no running instance", target)
 	}
 	var stopped []int
 	resume := func() error {
 		var errs []error
 		for _, pid := range stopped {
 			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil && !errors.Is(err, syscall.ESRCH) {
-				errs = append(errs, fmt.Errorf("resume %s pid %d: %w", component, pid, err))
+				errs = append(errs, fmt.Errorf("resume %s pid %d: %w", target, pid, err))
 			}
 		}
 		return errors.Join(errs...)
 	}
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			return nil, errors.Join(fmt.Errorf("pause %s pid %d: %w", component, pid, err), resume())
+			return nil, errors.Join(fmt.Errorf("pause %s pid %d: %w", target, pid, err), resume())
 		}
 		stopped = append(stopped, pid)
 	}

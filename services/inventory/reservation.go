@@ -258,20 +258,20 @@ func (s *store) loadShortages(ctx context.Context, tx querier, orderID string) (
 // insertReservation stores a new reservation with its items and
 // shortages.
 func (s *store) insertReservation(ctx context.Context, tx *sql.Tx, r reservation) error {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO reservations (order_id, state, create_time, update_time) VALUES (?, ?, ?, ?)`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO reservations (order_id, state, create_time, update_time) VALUES (?, ?, ?, ?)`,
 		r.OrderID, r.State, formatTime(r.CreateTime), formatTime(r.UpdateTime))
 	if err != nil {
 		return fmt.Errorf("insert reservation: %w", err)
 	}
 	for i, it := range r.Items {
-		_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO reservation_items (order_id, position, product_id, quantity) VALUES (?, ?, ?, ?)`),
+		_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO reservation_items (order_id, position, product_id, quantity) VALUES (?, ?, ?, ?)`,
 			r.OrderID, i, it.ProductID, it.Quantity)
 		if err != nil {
 			return fmt.Errorf("insert reservation item %s: %w", it.ProductID, err)
 		}
 	}
 	for i, sh := range r.Shortages {
-		_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO reservation_shortages (order_id, position, product_id, requested, available) VALUES (?, ?, ?, ?, ?)`),
+		_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO reservation_shortages (order_id, position, product_id, requested, available) VALUES (?, ?, ?, ?, ?)`,
 			r.OrderID, i, sh.ProductID, sh.Requested, sh.Available)
 		if err != nil {
 			return fmt.Errorf("insert reservation shortage %s: %w", sh.ProductID, err)
@@ -282,7 +282,7 @@ func (s *store) insertReservation(ctx context.Context, tx *sql.Tx, r reservation
 
 // setState stores a reservation's new state and update time.
 func (s *store) setState(ctx context.Context, tx *sql.Tx, r reservation) error {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE reservations SET state = ?, update_time = ? WHERE order_id = ?`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `UPDATE reservations SET state = ?, update_time = ? WHERE order_id = ?`,
 		r.State, formatTime(r.UpdateTime), r.OrderID)
 	if err != nil {
 		return fmt.Errorf("set reservation state: %w", err)

@@ -109,7 +109,7 @@ func (s *store) listStock(ctx context.Context, after string, limit int) ([]stock
 // when inventory has no stock of it.
 func (s *store) onHandTx(ctx context.Context, tx *sql.Tx, productID string) (int64, error) {
 	var n int64
-	err := tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT on_hand FROM stock WHERE product_id = ?`), productID).Scan(&n)
+	err := s.db.Q(tx).QueryRowContext(ctx, `SELECT on_hand FROM stock WHERE product_id = ?`, productID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errUnknownProduct
 	}
@@ -124,9 +124,9 @@ func (s *store) move(ctx context.Context, tx *sql.Tx, productID string, onHand, 
 	if onHand+reserved+sold != 0 {
 		return fmt.Errorf("move stock of %s: deltas %d/%d/%d change the loaded units", productID, onHand, reserved, sold)
 	}
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE stock
+	res, err := s.db.Q(tx).ExecContext(ctx, `UPDATE stock
 		SET on_hand = on_hand + ?, reserved = reserved + ?, sold = sold + ?, update_time = ?
-		WHERE product_id = ?`), onHand, reserved, sold, formatTime(at), productID)
+		WHERE product_id = ?`, onHand, reserved, sold, formatTime(at), productID)
 	if err != nil {
 		return fmt.Errorf("move stock of %s: %w", productID, err)
 	}
@@ -143,7 +143,7 @@ func (s *store) move(ctx context.Context, tx *sql.Tx, productID string, onHand, 
 func (s *store) checkLow(ctx context.Context, tx *sql.Tx, productID string) error {
 	var onHand int64
 	var low bool
-	err := tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT on_hand, low FROM stock WHERE product_id = ?`), productID).Scan(&onHand, &low)
+	err := s.db.Q(tx).QueryRowContext(ctx, `SELECT on_hand, low FROM stock WHERE product_id = ?`, productID).Scan(&onHand, &low)
 	if err != nil {
 		return fmt.Errorf("check low stock of %s: %w", productID, err)
 	}
@@ -151,7 +151,7 @@ func (s *store) checkLow(ctx context.Context, tx *sql.Tx, productID string) erro
 	if isLow == low {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE stock SET low = ? WHERE product_id = ?`), isLow, productID); err != nil {
+	if _, err := s.db.Q(tx).ExecContext(ctx, `UPDATE stock SET low = ? WHERE product_id = ?`, isLow, productID); err != nil {
 		return fmt.Errorf("mark low stock of %s: %w", productID, err)
 	}
 	if !isLow {

@@ -72,8 +72,8 @@ func (s *store) seed(ctx context.Context, seeds []seedStock) (bool, error) {
 		}
 		at := formatTime(s.now())
 		for _, st := range seeds {
-			_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO stock
-				(product_id, on_hand, reserved, sold, loaded, low, update_time) VALUES (?, ?, 0, 0, ?, ?, ?)`),
+			_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO stock
+				(product_id, on_hand, reserved, sold, loaded, low, update_time) VALUES (?, ?, 0, 0, ?, ?, ?)`,
 				st.ProductID, st.Quantity, st.Quantity, st.Quantity < s.lowThreshold, at)
 			if err != nil {
 				return fmt.Errorf("insert %s: %w", st.ProductID, err)

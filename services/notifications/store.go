@@ -88,9 +88,9 @@ func (s *store) ping(ctx context.Context) error {
 // when deliver is set. It reports false, writing nothing, when the order
 // already has a message of m's kind (UNIQUE (order_id, kind)).
 func (s *store) insert(ctx context.Context, tx *sql.Tx, m message, deliver bool) (bool, error) {
-	res, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO messages
+	res, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO messages
 		(id, recipient, subject, body, kind, order_id, event_id, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (order_id, kind) DO NOTHING`),
+		ON CONFLICT (order_id, kind) DO NOTHING`,
 		m.ID, m.To, m.Subject, m.Body, int32(m.Kind), m.OrderID, m.EventID, formatTime(m.CreateTime))
 	if err != nil {
 		return false, fmt.Errorf("insert %v message for order %s: %w", m.Kind, m.OrderID, err)
@@ -103,8 +103,7 @@ func (s *store) insert(ctx context.Context, tx *sql.Tx, m message, deliver bool)
 		return false, nil
 	}
 	if deliver {
-		_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
-			`INSERT INTO deliveries (message_id, state, next_attempt_time) VALUES (?, ?, ?)`),
+		_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO deliveries (message_id, state, next_attempt_time) VALUES (?, ?, ?)`,
 			m.ID, statePending, formatTime(m.CreateTime))
 		if err != nil {
 			return false, fmt.Errorf("queue delivery of message %s: %w", m.ID, err)
@@ -185,9 +184,9 @@ func (s *store) claim(ctx context.Context, now, leaseUntil time.Time, limit int)
 	var out []message
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		out = nil // InTx may run this again
-		rows, err := tx.QueryContext(ctx, s.db.Dialect.Rebind(`SELECT m.seq, m.id, m.recipient, m.subject, m.body, m.kind,
+		rows, err := s.db.Q(tx).QueryContext(ctx, `SELECT m.seq, m.id, m.recipient, m.subject, m.body, m.kind,
 			m.order_id, m.event_id, m.create_time FROM deliveries d JOIN messages m ON m.id = d.message_id
-			WHERE d.state = ? AND d.next_attempt_time <= ? ORDER BY d.next_attempt_time, m.seq LIMIT ?`),
+			WHERE d.state = ? AND d.next_attempt_time <= ? ORDER BY d.next_attempt_time, m.seq LIMIT ?`,
 			statePending, formatTime(now), limit)
 		if err != nil {
 			return err
@@ -204,8 +203,7 @@ func (s *store) claim(ctx context.Context, now, leaseUntil time.Time, limit int)
 			return err
 		}
 		for _, m := range out {
-			if _, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
-				`UPDATE deliveries SET next_attempt_time = ? WHERE message_id = ?`), formatTime(leaseUntil), m.ID); err != nil {
+			if _, err := s.db.Q(tx).ExecContext(ctx, `UPDATE deliveries SET next_attempt_time = ? WHERE message_id = ?`, formatTime(leaseUntil), m.ID); err != nil {
 				return err
 			}
 		}
@@ -219,8 +217,7 @@ func (s *store) claim(ctx context.Context, now, leaseUntil time.Time, limit int)
 
 // markSent records that the server accepted message id.
 func (s *store) markSent(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.db.Dialect.Rebind(
-		`UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = '', sent_time = ? WHERE message_id = ?`),
+	_, err := s.db.Q(nil).ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = '', sent_time = ? WHERE message_id = ?`,
 		stateSent, formatTime(at), id)
 	if err != nil {
 		return fmt.Errorf("mark message %s sent: %w", id, err)
@@ -234,7 +231,7 @@ func (s *store) markSent(ctx context.Context, id string, at time.Time) error {
 func (s *store) markAttemptFailed(ctx context.Context, id string, cause error, next func(attempts int) time.Time) (int, error) {
 	var attempts int
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT attempts FROM deliveries WHERE message_id = ?`), id).Scan(&attempts); err != nil {
+		if err := s.db.Q(tx).QueryRowContext(ctx, `SELECT attempts FROM deliveries WHERE message_id = ?`, id).Scan(&attempts); err != nil {
 			return err
 		}
 		attempts++
@@ -242,8 +239,7 @@ func (s *store) markAttemptFailed(ctx context.Context, id string, cause error, n
 		if at.IsZero() {
 			state = stateFailed
 		}
-		_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(
-			`UPDATE deliveries SET state = ?, attempts = ?, next_attempt_time = ?, last_error = ? WHERE message_id = ?`),
+		_, err := s.db.Q(tx).ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_time = ?, last_error = ? WHERE message_id = ?`,
 			state, attempts, formatTime(at), truncate(cause.Error(), 1000), id)
 		return err
 	})
@@ -257,8 +253,7 @@ func (s *store) markAttemptFailed(ctx context.Context, id string, cause error, n
 func (s *store) deliveryOf(ctx context.Context, id string) (delivery, error) {
 	var d delivery
 	var next string
-	err := s.db.QueryRowContext(ctx, s.db.Dialect.Rebind(
-		`SELECT state, attempts, next_attempt_time, last_error FROM deliveries WHERE message_id = ?`), id).
+	err := s.db.Q(nil).QueryRowContext(ctx, `SELECT state, attempts, next_attempt_time, last_error FROM deliveries WHERE message_id = ?`, id).
 		Scan(&d.State, &d.Attempts, &next, &d.LastError)
 	if errors.Is(err, sql.ErrNoRows) {
 		return delivery{}, fmt.Errorf("%w: no delivery of %s", errNotFound, id)

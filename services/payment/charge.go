@@ -98,13 +98,13 @@ func (s *store) earlierCharge(ctx context.Context, tx *sql.Tx, req chargeRequest
 // transientAttempt counts an attempt of an order with the transient test
 // card and reports whether the processor fails it.
 func (s *store) transientAttempt(ctx context.Context, tx *sql.Tx, orderID string) (bool, error) {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO processor_attempts (order_id, attempts) VALUES (?, 1)
-		ON CONFLICT (order_id) DO UPDATE SET attempts = processor_attempts.attempts + 1`), orderID)
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO processor_attempts (order_id, attempts) VALUES (?, 1)
+		ON CONFLICT (order_id) DO UPDATE SET attempts = processor_attempts.attempts + 1`, orderID)
 	if err != nil {
 		return false, fmt.Errorf("count processor attempt: %w", err)
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, s.db.Dialect.Rebind(`SELECT attempts FROM processor_attempts WHERE order_id = ?`), orderID).Scan(&n); err != nil {
+	if err := s.db.Q(tx).QueryRowContext(ctx, `SELECT attempts FROM processor_attempts WHERE order_id = ?`, orderID).Scan(&n); err != nil {
 		return false, fmt.Errorf("count processor attempt: %w", err)
 	}
 	return n <= transientFailures, nil
@@ -125,9 +125,9 @@ func (s *store) insertCharge(ctx context.Context, tx *sql.Tx, req chargeRequest)
 	case outcomeInsufficientFunds:
 		c.Status, c.FailureMessage = statusInsufficientFunds, messageInsufficientFunds
 	}
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO charges
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO charges
 		(id, order_id, idempotency_key, currency_code, units, nanos, status, failure_message, card_last_four, card_brand, create_time, update_time)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.OrderID, c.IdempotencyKey, c.Amount.GetCurrencyCode(), c.Amount.GetUnits(), c.Amount.GetNanos(), c.Status,
 		c.FailureMessage, c.CardLastFour, c.CardBrand, formatTime(at), formatTime(at))
 	if err != nil {
@@ -187,7 +187,7 @@ func (s *store) refund(ctx context.Context, orderID, key string) (refund, error)
 // refundCharge marks a charge REFUNDED and stores its refund, ledger
 // entry and event.
 func (s *store) refundCharge(ctx context.Context, tx *sql.Tx, r refund) error {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`UPDATE charges SET status = ?, update_time = ? WHERE id = ? AND status = ?`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `UPDATE charges SET status = ?, update_time = ? WHERE id = ? AND status = ?`,
 		statusRefunded, formatTime(r.CreateTime), r.ChargeID, statusSucceeded)
 	if err != nil {
 		return fmt.Errorf("mark charge %s refunded: %w", r.ChargeID, err)
@@ -208,8 +208,8 @@ func (s *store) refundCharge(ctx context.Context, tx *sql.Tx, r refund) error {
 
 // insertRefund stores a refund.
 func (s *store) insertRefund(ctx context.Context, tx *sql.Tx, r refund) error {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO refunds
-		(order_id, id, charge_id, currency_code, units, nanos, idempotency_key, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO refunds
+		(order_id, id, charge_id, currency_code, units, nanos, idempotency_key, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.OrderID, r.ID, r.ChargeID, r.Amount.GetCurrencyCode(), r.Amount.GetUnits(), r.Amount.GetNanos(), r.IdempotencyKey, formatTime(r.CreateTime))
 	if err != nil {
 		return fmt.Errorf("insert refund: %w", err)
@@ -220,8 +220,8 @@ func (s *store) insertRefund(ctx context.Context, tx *sql.Tx, r refund) error {
 // addLedger records money that moved: a charge (positive) or a refund
 // (negative).
 func (s *store) addLedger(ctx context.Context, tx *sql.Tx, kind, orderID, chargeID, refundID string, m *typesv1.Money, at time.Time) error {
-	_, err := tx.ExecContext(ctx, s.db.Dialect.Rebind(`INSERT INTO ledger
-		(kind, order_id, charge_id, refund_id, currency_code, units, nanos, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.db.Q(tx).ExecContext(ctx, `INSERT INTO ledger
+		(kind, order_id, charge_id, refund_id, currency_code, units, nanos, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		kind, orderID, chargeID, refundID, m.GetCurrencyCode(), m.GetUnits(), m.GetNanos(), formatTime(at))
 	if err != nil {
 		return fmt.Errorf("add %s ledger entry: %w", kind, err)

@@ -89,6 +89,19 @@ func openShop(data string) (*control.Client, error) {
 	return c, nil
 }
 
+// publicURL is the public URL of the shop running on data: the edge in
+// front of its storefront instances, from the control file.
+func publicURL(data string) (string, error) {
+	f, err := control.ReadFile(control.FilePath(data))
+	if err != nil {
+		return "", fmt.Errorf("find the storefront: %w", explain(err, data))
+	}
+	if f.Storefront == "" {
+		return "", fmt.Errorf("find the storefront: the shop on %s is still starting (no public URL in %s yet)", data, control.FilePath(data))
+	}
+	return f.Storefront, nil
+}
+
 // explain turns a control API error into what the user should read: how
 // to start a shop that is not running; the server's own message, without
 // the operation name the command already shows.

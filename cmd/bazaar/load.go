@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/bazaar-shop/bazaar/internal/load"
-	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/platform/config"
-	"github.com/bazaar-shop/bazaar/platform/registry"
 )
 
 // loadConfig is the settings of `bazaar load`.
@@ -100,23 +98,13 @@ func parseMarks(s string) ([]load.Mark, error) {
 	return marks, nil
 }
 
-// storefrontURL returns -url, or the storefront's address from the
-// registry of the shop running on -data.
+// storefrontURL returns -url, or the public URL of the shop running on
+// -data (the edge in front of its storefront instances).
 func storefrontURL(c loadConfig) (string, error) {
 	if c.url != "" {
 		return c.url, nil
 	}
-	path := supervisor.RegistryPath(c.data)
-	snap, err := registry.Read(path)
-	if err != nil {
-		return "", fmt.Errorf("find the storefront: %w", err)
-	}
-	for _, in := range snap.Of("storefront") {
-		if in.HTTPAddr != "" {
-			return "http://" + in.HTTPAddr, nil
-		}
-	}
-	return "", fmt.Errorf("find the storefront: no storefront instance with an HTTP address in %s", path)
+	return publicURL(c.data)
 }
 
 // runLoad is `bazaar load`: it drives the storefront with the standard

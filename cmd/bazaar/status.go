@@ -21,9 +21,12 @@ const statusUsage = "bazaar status [-data DIR] [--json]"
 // the registry file was read instead (ready instances only, no restart
 // counts).
 type statusReport struct {
-	Source    string            `json:"source"`
-	Instances []supervisor.Info `json:"instances"`
-	Faults    []registry.Fault  `json:"faults"`
+	Source string `json:"source"`
+	// Storefront is the shop's public URL (the edge), when the control
+	// API answered.
+	Storefront string            `json:"storefront,omitempty"`
+	Instances  []supervisor.Info `json:"instances"`
+	Faults     []registry.Fault  `json:"faults"`
 }
 
 // runStatus is `bazaar status`: the instances of the shop running on a
@@ -58,6 +61,9 @@ func runStatus(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	writeFaults(stdout, rep.Faults)
+	if rep.Storefront != "" {
+		fmt.Fprintf(stdout, "\nstorefront: %s (the edge, in front of the ready storefront instances)\n", rep.Storefront)
+	}
 	if rep.Source == "registry" {
 		fmt.Fprintln(stdout, "\n(from the registry: the shop's control API is not running, so only ready instances are listed)")
 	}
@@ -73,7 +79,8 @@ func readStatus(ctx context.Context, data string) (statusReport, error) {
 		if err != nil {
 			return statusReport{}, explain(err, data)
 		}
-		return statusReport{Source: "control", Instances: st.Instances, Faults: st.Faults}, nil
+		url, _ := publicURL(data) // "" while the shop starts
+		return statusReport{Source: "control", Storefront: url, Instances: st.Instances, Faults: st.Faults}, nil
 	}
 	if !errors.Is(err, control.ErrNotRunning) {
 		return statusReport{}, err

@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar-shop/bazaar/internal/build"
 	"github.com/bazaar-shop/bazaar/internal/console"
 	"github.com/bazaar-shop/bazaar/internal/control"
+	"github.com/bazaar-shop/bazaar/internal/edge"
 	"github.com/bazaar-shop/bazaar/internal/observe"
 	"github.com/bazaar-shop/bazaar/internal/supervisor"
 	"github.com/bazaar-shop/bazaar/platform/client"
@@ -29,7 +30,7 @@ import (
 // serviceSpec is one service `up` runs.
 type serviceSpec struct {
 	name string
-	edge bool // serves the public HTTP port
+	edge bool // serves the shop's HTTP: behind the edge, or on the public port with -single
 }
 
 // services lists the services `up` builds and runs, in start order: a
@@ -67,6 +68,8 @@ type upConfig struct {
 	// postgres, when set, is the PostgreSQL server every stateful service
 	// keeps its database on (postgres.go).
 	postgres string
+	// storefronts is how many storefront instances run behind the edge.
+	storefronts int
 }
 
 func parseUp(args []string) (upConfig, error) {
@@ -74,7 +77,8 @@ func parseUp(args []string) (upConfig, error) {
 	fs := config.NewFlagSet("bazaar up")
 	fs.StringVar(&c.data, "data", ".bazaar", "data directory: every service's data, logs, binaries and the registry")
 	fs.StringVar(&c.host, "host", "127.0.0.1", "address every service listens on")
-	fs.IntVar(&c.port, "port", 8080, "storefront HTTP port (0 picks a free one)")
+	fs.IntVar(&c.port, "port", 8080, "the shop's public HTTP port: the edge in front of the storefront instances (0 picks a free one)")
+	fs.IntVar(&c.storefronts, "storefronts", 2, "storefront instances behind the edge at start ('bazaar scale storefront=N' changes it later)")
 	fs.StringVar(&c.bin, "bin", "", "directory of prebuilt service binaries (default DATA/bin, built from source)")
 	fs.BoolVar(&c.noBuild, "no-build", false, "do not build: use the binaries already in -bin")
 	fs.StringVar(&c.logLevel, "log-level", "info", "services' log level: debug, info, warn, error")
@@ -84,6 +88,8 @@ func parseUp(args []string) (upConfig, error) {
 	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL server (postgres://user:pass@host:5432/PREFIX?sslmode=disable) for every stateful service's database, PREFIX_<service> (default prefix bazaar), created when missing; default: SQLite files in the data directory")
 	fs.Check("console-port", func() bool { return c.consolePort >= 0 && c.consolePort <= 65535 }, "must be in 0..65535")
 	fs.Check("port", func() bool { return c.port >= 0 && c.port <= 65535 }, "must be in 0..65535")
+	fs.Check("storefronts", func() bool { return c.storefronts >= 1 && c.storefronts <= supervisor.MaxReplicas },
+		fmt.Sprintf("must be in 1..%d", supervisor.MaxReplicas))
 	fs.Check("host", func() bool { return net.ParseIP(c.host) != nil }, "must be an IP address")
 	err := fs.Parse(args, os.LookupEnv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -116,6 +122,13 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return runSingle(ctx, c, httpAddr, stdout, stderr)
 	}
+	// The public port is taken first: a busy one stops `up` before it
+	// builds anything.
+	public, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.port)))
+	if err != nil {
+		return fmt.Errorf("listen on the public port (-port): %w", err)
+	}
+	defer public.Close() // Serve closes it; this is for an early return
 
 	bins, err := prepareBinaries(ctx, c, stdout)
 	if err != nil {
@@ -175,8 +188,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { stopObserver(); <-obsDone }()
 
 	start := time.Now()
-	httpAddr, err := storefrontAddr(c)
-	if err != nil {
+	publicURL := "http://" + public.Addr().String()
+	if err := ctl.SetStorefront(publicURL); err != nil {
 		return err
 	}
 	natsURL, err := startBus(ctx, sup, c.host, stdout)
@@ -199,15 +212,23 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if dsn, ok := dsns[s.name]; ok {
 			spec.Env = append(spec.Env, config.EnvName("dsn")+"="+dsn)
 		}
-		if s.edge {
-			spec.HTTPAddr = httpAddr
-		}
+		spec.HTTP = s.edge // each instance on a port of its own, behind the edge
 		inst, err := sup.Start(ctx, spec)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d grpc %s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr)
+		fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d grpc %s%s\n", s.name, inst.ID, inst.PID(), inst.GRPCAddr, httpNote(inst.HTTPAddr))
+		if s.edge && c.storefronts > 1 {
+			if err := scaleEdge(ctx, sup, s.name, c.storefronts, inst.ID, stdout); err != nil {
+				return err
+			}
+		}
 	}
+	stopEdge, err := startEdge(ctx, sup, public, logger)
+	if err != nil {
+		return err
+	}
+	defer stopEdge() // before the instances stop (deferred earlier)
 	fmt.Fprintf(stdout, "ready in %.1fs; data in %s, logs in %s\n", time.Since(start).Seconds(), sup.DataDir(), filepath.Join(sup.DataDir(), "logs"))
 	fmt.Fprintf(stdout, "control: http://%s (token in %s)\n", ctl.Addr(), control.FilePath(c.data))
 	consoleURL, stopConsole, err := startConsole(ctx, c, sup, op, obs, logger)
@@ -215,14 +236,71 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopConsole()
-	fmt.Fprintf(stdout, "storefront: http://%s\n", httpAddr)
+	fmt.Fprintf(stdout, "storefront: %s\n", publicURL)
 	fmt.Fprintf(stdout, "console: %s\n", consoleURL)
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
 }
 
-// storefrontAddr is the storefront's public address: -port, or a free one.
+// scaleEdge runs n instances of the storefront service and prints the
+// ones started after first.
+func scaleEdge(ctx context.Context, sup *supervisor.Supervisor, service string, n int, first string, stdout io.Writer) error {
+	if err := sup.Scale(ctx, service, n); err != nil {
+		return err
+	}
+	for _, in := range sup.Status() {
+		if in.Service == service && in.ID != first {
+			fmt.Fprintf(stdout, "  %-16s %-18s pid %-7d grpc %s%s\n", service, in.ID, in.PID, in.GRPCAddr, httpNote(in.HTTPAddr))
+		}
+	}
+	return nil
+}
+
+func httpNote(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return " http " + addr
+}
+
+// startEdge serves the edge (internal/edge) on the public listener, in
+// front of the storefront instances the supervisor has ready, and
+// returns the function that stops it.
+func startEdge(ctx context.Context, sup *supervisor.Supervisor, public net.Listener, logger *slog.Logger) (func(), error) {
+	e, err := edge.New(edge.Config{Backends: storefronts(sup), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := e.Serve(ectx, public); err != nil {
+			logger.Error("edge stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// storefronts returns the edge's backends: the storefront instances the
+// supervisor has ready. Starting, draining and exited ones are left out,
+// so a rolling restart or a scale-down takes an instance out of the
+// rotation before it gets SIGTERM.
+func storefronts(sup *supervisor.Supervisor) func() []edge.Backend {
+	return func() []edge.Backend {
+		var out []edge.Backend
+		for _, in := range sup.Status() {
+			if in.Service == "storefront" && in.State == supervisor.StateReady && in.HTTPAddr != "" {
+				out = append(out, edge.Backend{ID: in.ID, Addr: in.HTTPAddr})
+			}
+		}
+		return out
+	}
+}
+
+// storefrontAddr is the storefront's public address in -single mode:
+// -port, or a free one.
 func storefrontAddr(c upConfig) (string, error) {
 	if c.port == 0 {
 		return freePort(c.host)

@@ -241,12 +241,27 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 	snap := s.registry()
 	pids := map[string]int{}
 	seen := map[int]string{}
-	for _, svc := range []string{"nats", "catalog", "pricing", "inventory", "payment", "shipping", "accounts", "cart", "orders", "notifications", "recommendations", "storefront"} {
+	for _, svc := range []string{"nats", "catalog", "pricing", "inventory", "payment", "shipping", "accounts", "cart", "orders", "notifications", "recommendations"} {
 		pid := instanceOf(t, snap, svc).PID
 		if other, dup := seen[pid]; dup {
 			t.Fatalf("%s and %s share process %d", svc, other, pid)
 		}
 		pids[svc], seen[pid] = pid, svc
+	}
+	// Two storefront instances by default, each on an HTTP port of its
+	// own, behind the edge on the public port.
+	fronts := snap.Of("storefront")
+	if len(fronts) != 2 {
+		t.Fatalf("registry lists %d storefront instances, want 2: %+v", len(fronts), fronts)
+	}
+	for _, in := range fronts {
+		if other, dup := seen[in.PID]; dup {
+			t.Fatalf("%s and %s share process %d", in.ID, other, in.PID)
+		}
+		if in.HTTPAddr == "" || "http://"+in.HTTPAddr == s.url {
+			t.Errorf("%s listens on HTTP %q, want a port of its own behind the edge (%s)", in.ID, in.HTTPAddr, s.url)
+		}
+		pids[in.ID], seen[in.PID] = in.PID, in.ID
 	}
 
 	eur := s.products("currency=EUR")
@@ -357,7 +372,7 @@ func TestUpRefusesABusyDataDirectory(t *testing.T) {
 }
 
 func TestParseUpRejectsBadSettings(t *testing.T) {
-	for _, args := range [][]string{{"-port", "70000"}, {"-host", "not-an-ip"}, {"stray"}} {
+	for _, args := range [][]string{{"-port", "70000"}, {"-host", "not-an-ip"}, {"stray"}, {"-storefronts", "0"}, {"-storefronts", "17"}} {
 		if _, err := parseUp(args); err == nil {
 			t.Errorf("parseUp(%q) succeeded, want error", args)
 		}

@@ -95,16 +95,32 @@ func TestOperationsFromTheCLI(t *testing.T) {
 	for _, in := range cats {
 		base[in.ID] = handled(t, in.AdminAddr)
 	}
-	// Different queries, so the storefront's cache does not answer them.
-	for i := range 60 {
+	// Different queries, so the storefront's cache does not answer them;
+	// each storefront instance (two, behind the edge) picks the new
+	// catalog instances up from the registry within a second or so.
+	idle := func() []string {
+		var out []string
+		for _, in := range cats {
+			if handled(t, in.AdminAddr) == base[in.ID] {
+				out = append(out, in.ID)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for i := 0; ; i++ {
 		if code, _ := sh.get(fmt.Sprintf("/search?q=cup%d", i)); code != http.StatusOK {
 			t.Fatalf("search answered %d", code)
 		}
-	}
-	time.Sleep(200 * time.Millisecond)
-	for _, in := range cats {
-		if got := handled(t, in.AdminAddr) - base[in.ID]; got == 0 {
-			t.Errorf("catalog instance %s handled no calls after the scale-out", in.ID)
+		if i%20 != 19 {
+			continue
+		}
+		left := idle()
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("catalog instances %v handled no calls after the scale-out (%d searches)", left, i+1)
 		}
 	}
 	sh.cli(bin, "scale", "catalog=1")

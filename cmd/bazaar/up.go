@@ -280,8 +280,21 @@ func startEdge(ctx context.Context, sup *supervisor.Supervisor, public net.Liste
 			logger.Error("edge stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); <-done }, nil
+	stop := func() { cancel(); <-done }
+	// The shop is announced once the edge can route: the instances are
+	// ready, so their first probes pass within milliseconds.
+	wctx, cancelWait := context.WithTimeout(ctx, edgeRotationTimeout)
+	defer cancelWait()
+	if err := e.AwaitRotation(wctx, 10*time.Millisecond); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
 }
+
+// edgeRotationTimeout bounds the wait for the edge's first storefront in
+// rotation at start.
+const edgeRotationTimeout = 10 * time.Second
 
 // storefronts returns the edge's backends: the storefront instances the
 // supervisor has ready. Starting, draining and exited ones are left out,

@@ -236,6 +236,10 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 	}
 	bin := buildCLI(t)
 	data := filepath.Join(t.TempDir(), "data")
+	// The storefront reuses converted prices for ConversionFreshFor
+	// (10 s by default); 1 s keeps this test's waits short. Every
+	// process of the shop inherits the setting.
+	t.Setenv("BAZAAR_CONVERSION_FRESH_FOR", "1s")
 
 	s := startShop(t, bin, data)
 	snap := s.registry()
@@ -285,17 +289,23 @@ func TestUpRunsTheShopAsSeparateProcesses(t *testing.T) {
 
 	// State that must survive a restart of the whole shop.
 	setRate(t, data, instanceOf(t, snap, "pricing").GRPCAddr, "EUR", "0.5")
-	halfRate := s.products("currency=EUR")
+	var halfRate apiProducts
+	waitFor(t, "the new rate on the storefront (within its conversion freshness)", func() bool {
+		halfRate = s.products("currency=EUR")
+		return fmt.Sprint(halfRate.Products[0].Price) != fmt.Sprint(eur.Products[0].Price)
+	})
 
 	if _, body := s.get("/"); !strings.Contains(body, "€") {
 		t.Fatalf("home for a shopper who chose EUR shows no euro prices")
 	}
 
-	// Pricing hangs (SIGSTOP): the home page still answers 200, in
-	// dollars, with a notice.
+	// Pricing hangs (SIGSTOP): once the storefront's converted prices
+	// are older than their freshness, the home page still answers 200,
+	// in dollars, with a notice.
 	if err := syscall.Kill(pids["pricing"], syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(1100 * time.Millisecond) // BAZAAR_CONVERSION_FRESH_FOR
 	code, body := s.get("/")
 	if code != http.StatusOK {
 		t.Fatalf("home with pricing hung = %d", code)

@@ -236,6 +236,21 @@ func (e *Edge) Rotation() []string {
 	return ids
 }
 
+// AwaitRotation waits until at least one backend is in rotation (its
+// first probe passed), polling every poll, or until ctx ends.
+func (e *Edge) AwaitRotation(ctx context.Context, poll time.Duration) error {
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for len(e.Rotation()) == 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("edge: no storefront instance passed its first probe: %w", context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
 // ServeHTTP answers /healthz and /readyz itself and proxies every other
 // request to a backend in rotation.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -398,3 +398,24 @@ func TestLimits(t *testing.T) {
 		t.Errorf("New without Backends succeeded")
 	}
 }
+
+// The shop is announced only once the edge can route: AwaitRotation
+// returns when a backend's first probe passed, and fails when none does.
+func TestAwaitRotation(t *testing.T) {
+	te := newTestEdge(t, newFakeBackend(t, "sf-1"))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := te.AwaitRotation(ctx, time.Millisecond); err != nil {
+		t.Fatalf("AwaitRotation with a ready backend: %v", err)
+	}
+	if got := te.Rotation(); len(got) != 1 || got[0] != "sf-1" {
+		t.Errorf("rotation %v after AwaitRotation, want [sf-1]", got)
+	}
+
+	none := newTestEdge(t)
+	ctx, cancel = context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := none.AwaitRotation(ctx, time.Millisecond); err == nil || !strings.Contains(err.Error(), "no storefront instance") {
+		t.Errorf("AwaitRotation with no backend = %v, want an error naming the wait", err)
+	}
+}

@@ -32,9 +32,14 @@ func (u procUsage) total() float64 {
 // control API, or the pids given (a single-process shop).
 type processes struct {
 	ctl  *control.Client
+	up   int // pid of `bazaar up`: the edge, supervisor and console
 	pids []int
 	proc procstat.Reader
 }
+
+// upProcess names the `bazaar up` process in the CPU table: it proxies
+// every request (the edge) and receives every span (the console).
+const upProcess = "bazaar up (edge, console)"
 
 // meterFor returns the processes of the shop on data, or of pids when
 // given; nil when neither is there to measure (a remote -url).
@@ -54,7 +59,11 @@ func meterFor(data, pids string) (*processes, error) {
 	if err != nil {
 		return nil, nil // no local shop: nothing to measure
 	}
-	return &processes{ctl: ctl}, nil
+	f, err := control.ReadFile(control.FilePath(data))
+	if err != nil {
+		return nil, fmt.Errorf("measure the shop's processes: %w", err)
+	}
+	return &processes{ctl: ctl, up: f.PID}, nil
 }
 
 // sample reads every process's CPU time and memory now. A process that
@@ -83,6 +92,9 @@ func (p *processes) sample(ctx context.Context) (procUsage, error) {
 		if in.PID > 0 && in.State != supervisor.StateExited {
 			add(in.Service, in.PID)
 		}
+	}
+	if p.up > 0 {
+		add(upProcess, p.up)
 	}
 	return u, nil
 }

@@ -105,6 +105,8 @@ func TestGroupsFollowTheDegradations(t *testing.T) {
 		{Experiment{Kind: Kill, Service: "catalog"}, groupDependent, load.OpCheckout, load.OpProduct},
 		{Experiment{Kind: Kill, Service: "catalog"}, groupDegraded, load.OpProduct, load.OpSignIn},
 		{Experiment{Kind: Kill, Service: "accounts"}, groupIndependent, load.OpProduct, load.OpSignIn},
+		{Experiment{Kind: Pause, Service: "pricing"}, groupDegraded, load.OpAddToCart, load.OpSignIn},
+		{Experiment{Kind: Pause, Service: "pricing"}, groupIndependent, load.OpSignIn, load.OpAddToCart},
 		{Experiment{Kind: Kill, Service: "payment"}, groupIndependent, load.OpCheckout, -1},
 		{Experiment{Kind: Blackhole, From: "orders", Service: "payment"}, groupDegraded, load.OpCheckout, load.OpHome},
 		{Experiment{Kind: Latency, From: "storefront", Service: "orders"}, groupDegraded, load.OpCheckout, load.OpHome},

@@ -65,7 +65,7 @@ for row in $ROWS; do
     $1 == "fault" && $2 == "independent" { ind = $5 ", " $7 " ms" }
     $1 == "fault" && $2 == "degraded" { deg = $5 ", " $7 " ms" }
     $1 == "fault" && $2 == "dependent" { dep = $4 "/" $3 ", " $7 " ms" }
-    /^experiment / { verdict = $3 }
+    /^experiment / { verdict = $NF }
     /^FAIL / { sub(/^FAIL /, ""); sub(/ \(want.*/, ""); fails = fails (fails ? "; " : "") $0 }
     END {
       if (ind != "") ind = ind " (" base ")"

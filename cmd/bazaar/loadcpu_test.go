@@ -12,7 +12,7 @@ import (
 // selfOp is a running shop whose one instance is this test process.
 type selfOp struct{ shopOp }
 
-func (selfOp) Status() []supervisor.Info {
+func (*selfOp) Status() []supervisor.Info {
 	return []supervisor.Info{{ID: "catalog-1", Service: "catalog", PID: os.Getpid(), State: supervisor.StateReady}}
 }
 

@@ -143,11 +143,18 @@ func measureCapacity(ctx context.Context, shop *load.Shop, c chaosConfig, progre
 		rates = append(rates, r)
 	}
 	fmt.Fprintf(progress, "measuring capacity: sweep %v ops/s, 3s each\n", rates)
-	rows, err := load.Sweep(ctx, shop, mix, load.Options{Duration: 3 * time.Second, Workers: c.workers * 8, Seed: c.seed}, rates)
+	rows, err := load.Sweep(ctx, shop, mix, load.Options{Duration: 3 * time.Second, Workers: c.workers * 8, Seed: c.seed,
+		Groups: []load.Group{load.ExceptSignIn()}}, rates)
 	if err != nil {
 		return 0, fmt.Errorf("measure capacity: %w", err)
 	}
-	best, ok := load.BestRate(rows)
+	// Sign-in's password hashing sets the whole mix's p99 long before the
+	// shop runs out of capacity; judged on it, "3x capacity" is a load
+	// the shop serves without shedding.
+	best, ok := load.BestRateExceptSignIn(rows)
+	if !ok {
+		best, ok = load.BestRate(rows)
+	}
 	if !ok {
 		return 0, errors.New("measure capacity: the shop sustains none of the sweep's rates; give -capacity")
 	}

@@ -74,7 +74,8 @@ func describeStock(n int64) *availability {
 // recommendedFor returns up to recommendationCount products bought
 // together with product, within RecommendationsTimeout for the
 // suggestions, reusing suggestions younger than RecommendationsFreshFor.
-// It returns none when recommendations is down or slow.
+// It returns none when recommendations is down or slow; products catalog
+// cannot tell about are skipped.
 func (s *Storefront) recommendedFor(ctx context.Context, product string) []*catalogv1.Product {
 	res, err := s.extras.recs.Get(ctx, product, func(ctx context.Context) ([]string, error) {
 		return s.fetchRecommendations(ctx, product)

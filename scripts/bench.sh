@@ -6,6 +6,8 @@
 #   BENCH_SECONDS each rate's duration (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/shop.sh
+. scripts/shop.sh
 GO=${GO:-go}
 RATES=${RATES:-50,100,200,400}
 SECONDS_PER_RATE=${BENCH_SECONDS:-10}
@@ -57,12 +59,7 @@ start_shop() { # mode data port
     "$BIN" up -data "$2" -port "$3" -console-port 0 >"$log" 2>&1 &
   fi
   SHOP_PID=$!
-  for _ in $(seq 1 600); do
-    grep -q '^storefront: ' "$log" && return 0
-    kill -0 "$SHOP_PID" 2>/dev/null || { cat "$log"; return 1; }
-    sleep 0.5
-  done
-  cat "$log"; return 1
+  await_shop "$SHOP_PID" "$log"
 }
 stop_shop() { kill -INT "$SHOP_PID"; wait "$SHOP_PID" || true; SHOP_PID=; }
 

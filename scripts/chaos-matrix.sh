@@ -12,6 +12,8 @@
 # can fill it; otherwise that row is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/shop.sh
+. scripts/shop.sh
 GO=${GO:-go}
 RATE=${RATE:-50}
 OUT=${OUT:-$(mktemp -d)}
@@ -34,11 +36,7 @@ fi
 PORT=$(( 18700 + RANDOM % 500 ))
 "$BIN" up -data "$DATA" -port "$PORT" -console-port 0 >"$OUT/up.log" 2>&1 &
 SHOP_PID=$!
-for _ in $(seq 1 600); do
-  grep -q '^storefront: ' "$OUT/up.log" && break
-  kill -0 "$SHOP_PID" 2>/dev/null || { cat "$OUT/up.log"; exit 1; }
-  sleep 0.5
-done
+await_shop "$SHOP_PID" "$OUT/up.log"
 
 ROWS=${ROWS:-$("$BIN" chaos list)}
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '-dirty'), rate $RATE, $(nproc) cores, outcomes in $OUT"

@@ -1,6 +1,7 @@
 package natsserver
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -74,8 +75,19 @@ func TestThreeNodesFormAJetStreamCluster(t *testing.T) {
 		t.Fatalf("stream has %d copies, want 3", got)
 	}
 	nodes[2].Shutdown()
-	if _, err := js.Publish("t.a", []byte("x")); err != nil {
-		t.Fatalf("publish with one node of three down: %v", err)
+	// When the stopped node led the stream, the other two elect a new
+	// leader first (a few seconds at most): until then a publish finds
+	// no responder. The write must then be accepted by the two left.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := js.Publish("t.a", []byte("x"))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, nats.ErrNoStreamResponse) || time.Now().After(deadline) {
+			t.Fatalf("publish with one node of three down: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
